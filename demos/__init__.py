@@ -1,0 +1,1 @@
+"""Runnable demos, each started as python -m demos.<name>."""

@@ -1,0 +1,1 @@
+"""Neural-network building blocks (Module, Neuron, Layer, MLP) built on engine."""

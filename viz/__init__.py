@@ -1,0 +1,1 @@
+"""Drawing glassgrad graphs with Graphviz and stepping through backward."""
