@@ -1,0 +1,20 @@
+"""glassgrad's engine: scalar Values, their graph, backward, and gradient checks (stdlib only)."""
+
+from .checks import CheckReport, compare_with_torch, gradcheck
+from .functional import grad
+from .graph import topological_order
+from .modes import is_grad_enabled, name_scope, no_grad
+from .value import Value, prepare_backward
+
+__all__ = [
+    "CheckReport",
+    "Value",
+    "compare_with_torch",
+    "grad",
+    "gradcheck",
+    "is_grad_enabled",
+    "name_scope",
+    "no_grad",
+    "prepare_backward",
+    "topological_order",
+]

@@ -1,0 +1,218 @@
+"""Checking the engine's gradients: against central differences and against PyTorch."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .functional import grad
+from .modes import no_grad
+from .value import Value
+
+Inputs = Sequence[float] | Mapping[str, float]
+
+TORCH_MISSING = (
+    "compare_with_torch needs PyTorch, which glassgrad never installs by itself. Install the CPU "
+    "build with: pip install torch==2.13.0 (or run `make test`, which does)."
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One input's line in a report: the engine's gradient beside a reference gradient."""
+
+    name: str
+    value: float
+    engine: float
+    reference: float
+    abs_error: float
+    rel_error: float
+    ok: bool
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """The outcome of a gradient check; ``print(report)`` shows the table.
+
+    Attributes:
+        ok: every gradient (and, against torch, the output) agrees within tolerance.
+        reference: what the engine was compared with (``"numeric"`` or ``"torch"``).
+        output: the function's value from the engine.
+        reference_output: the function's value from the reference.
+        rows: one ``Row`` per input.
+        max_abs_error: the largest absolute gradient error.
+        max_rel_error: the largest relative gradient error.
+    """
+
+    ok: bool
+    reference: str
+    output: float
+    reference_output: float
+    rows: list[Row] = field(default_factory=list)
+
+    @property
+    def max_abs_error(self) -> float:
+        return max((row.abs_error for row in self.rows), default=0.0)
+
+    @property
+    def max_rel_error(self) -> float:
+        return max((row.rel_error for row in self.rows), default=0.0)
+
+    def table(self) -> str:
+        """The report as aligned text: value, engine gradient, reference gradient, errors."""
+        header = ("input", "value", "engine grad", f"{self.reference} grad", "abs err", "rel err",
+                  "")
+        lines = [
+            (
+                row.name,
+                repr(row.value),
+                repr(row.engine),
+                repr(row.reference),
+                f"{row.abs_error:.2e}",
+                f"{row.rel_error:.2e}",
+                "ok" if row.ok else "MISMATCH",
+            )
+            for row in self.rows
+        ]
+        widths = [max(len(cells[i]) for cells in [header, *lines]) for i in range(len(header))]
+        text = [
+            "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
+            for cells in [header, *lines]
+        ]
+        verdict = "ok" if self.ok else "FAILED"
+        text.append(
+            f"output: engine {self.output!r}, {self.reference} {self.reference_output!r}; "
+            f"max abs err {self.max_abs_error:.2e}, max rel err {self.max_rel_error:.2e}: {verdict}"
+        )
+        return "\n".join(text)
+
+    def __str__(self) -> str:
+        return self.table()
+
+
+def _close(actual: float, expected: float, rtol: float, atol: float) -> bool:
+    """Equal within tolerance; two nans, or two infinities of one sign, count as equal."""
+    if math.isnan(actual) or math.isnan(expected):
+        return math.isnan(actual) and math.isnan(expected)
+    if math.isinf(actual) or math.isinf(expected):
+        return actual == expected
+    return abs(actual - expected) <= atol + rtol * abs(expected)
+
+
+def _errors(actual: float, expected: float) -> tuple[float, float]:
+    if _close(actual, expected, 0.0, 0.0):
+        return 0.0, 0.0
+    abs_error = abs(actual - expected)
+    if math.isnan(abs_error):
+        return math.inf, math.inf
+    return abs_error, abs_error / abs(expected) if expected else math.inf
+
+
+def _named(inputs: Inputs) -> tuple[list[str], list[float]]:
+    if isinstance(inputs, Mapping):
+        names = [str(name) for name in inputs]
+        values = [float(inputs[name]) for name in inputs]
+    else:
+        values = [float(x) for x in inputs]
+        names = [f"x{i}" for i in range(len(values))]
+    return names, values
+
+
+def _call(fn: Callable[..., Any], inputs: Inputs, args: Sequence[Any]) -> Any:
+    if isinstance(inputs, Mapping):
+        return fn(**dict(zip(inputs, args, strict=True)))
+    return fn(*args)
+
+
+def _engine_run(fn: Callable[..., Any], inputs: Inputs) -> tuple[list[str], list[float], float,
+                                                                 list[float]]:
+    names, values = _named(inputs)
+    leaves = [Value(x, label=name) for name, x in zip(names, values, strict=True)]
+    out = _call(fn, inputs, leaves)
+    if not isinstance(out, Value):
+        raise TypeError(f"the function must return a Value, got {out!r} ({type(out).__name__})")
+    return names, values, out.data, grad(out, leaves)
+
+
+def _report(reference: str, names: list[str], values: list[float], output: float,
+            reference_output: float, engine: list[float], expected: list[float], rtol: float,
+            atol: float, check_output: bool) -> CheckReport:
+    rows = []
+    for name, x, got, want in zip(names, values, engine, expected, strict=True):
+        abs_error, rel_error = _errors(got, want)
+        rows.append(Row(name, x, got, want, abs_error, rel_error, _close(got, want, rtol, atol)))
+    ok = all(row.ok for row in rows)
+    if check_output:
+        ok = ok and _close(output, reference_output, rtol, atol)
+    return CheckReport(ok, reference, output, reference_output, rows)
+
+
+def gradcheck(fn: Callable[..., Value], inputs: Inputs, *, eps: float = 1e-6,
+              rtol: float = 1e-4, atol: float = 1e-6) -> CheckReport:
+    """Compare the engine's gradients of ``fn`` with central differences.
+
+    The numeric derivative along input i is (f(x + h e_i) - f(x - h e_i)) / 2h with
+    h = eps * max(1, |x_i|); its error is O(h^2) plus rounding of about 1e-16 / h, so agreement
+    to about 1e-4 relative is what a correct derivative shows. Needs nothing but the engine.
+
+    Args:
+        fn: takes one Value per input (positionally, or by name when ``inputs`` is a mapping)
+            and returns a Value.
+        inputs: the point, as floats (``[2.0, -3.0]`` or ``{"a": 2.0, "b": -3.0}``).
+        eps: relative step of the difference.
+        rtol, atol: a gradient passes when |engine - numeric| <= atol + rtol * |numeric|.
+
+    Returns:
+        A report with ``.ok`` and a readable table (``print(report)``).
+    """
+    names, values, output, engine = _engine_run(fn, inputs)
+
+    def f(point: list[float]) -> float:
+        with no_grad():
+            return float(_call(fn, inputs, [Value(x) for x in point]).data)
+
+    numeric = []
+    for i, x in enumerate(values):
+        h = eps * max(1.0, abs(x))
+        plus, minus = list(values), list(values)
+        plus[i], minus[i] = x + h, x - h
+        numeric.append((f(plus) - f(minus)) / (2.0 * h))
+    return _report("numeric", names, values, output, output, engine, numeric, rtol, atol,
+                   check_output=False)
+
+
+def compare_with_torch(fn: Callable[..., Any], inputs: Inputs, *, rtol: float = 1e-9,
+                       atol: float = 1e-12) -> CheckReport:
+    """Run ``fn`` on Values and on float64 torch tensors, backpropagate both and compare.
+
+    ``fn`` must use only what both types share: arithmetic operators and the torch-named methods
+    (``exp``, ``log``, ``tanh``, ``sigmoid``, ``relu``, ``pow``, ``sqrt``). torch is imported here
+    and only here.
+
+    Args:
+        fn: takes one Value (or tensor) per input and returns a scalar of the same kind.
+        inputs: the point, as floats or a name-to-float mapping.
+        rtol, atol: a number passes when |engine - torch| <= atol + rtol * |torch|.
+
+    Returns:
+        A report with ``.ok``, ``.max_abs_error``, ``.max_rel_error`` and a table.
+
+    Raises:
+        ImportError: torch is not installed; the message says how to install it.
+    """
+    try:
+        import torch
+    except ImportError as error:
+        raise ImportError(TORCH_MISSING) from error
+
+    names, values, output, engine = _engine_run(fn, inputs)
+    tensors = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in values]
+    torch_out = _call(fn, inputs, tensors)
+    if not isinstance(torch_out, torch.Tensor) or torch_out.numel() != 1:
+        raise TypeError(f"on tensors the function must return a scalar tensor, got {torch_out!r}")
+    torch_out.backward()
+    expected = [0.0 if t.grad is None else float(t.grad.item()) for t in tensors]
+    return _report("torch", names, values, output, float(torch_out.item()), engine, expected, rtol,
+                   atol, check_output=True)

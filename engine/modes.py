@@ -1,0 +1,62 @@
+"""The engine's recording modes: gradient recording on or off, and the name scope of new nodes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+class _Mode:
+    """Process-wide switches read by every op when it makes a node.
+
+    One small object so an op pays a single attribute read per switch.
+    """
+
+    __slots__ = ("anomaly", "grad_enabled", "scope")
+
+    def __init__(self) -> None:
+        self.grad_enabled = True
+        self.scope = ""
+        self.anomaly = False
+
+
+MODE = _Mode()
+
+
+@contextmanager
+def no_grad() -> Iterator[None]:
+    """Inside this block ops record no parents: results are leaves, as under ``torch.no_grad()``.
+
+    Use it for evaluation and for parameter updates you do not want in the graph.
+    """
+    previous = MODE.grad_enabled
+    MODE.grad_enabled = False
+    try:
+        yield
+    finally:
+        MODE.grad_enabled = previous
+
+
+def is_grad_enabled() -> bool:
+    """True unless inside ``no_grad()``."""
+    return MODE.grad_enabled
+
+
+@contextmanager
+def name_scope(name: str) -> Iterator[str]:
+    """Tag every node made inside the block with a scope such as ``"Layer 1 / Neuron 3"``.
+
+    Scopes nest, joined by ``" / "``. ``nn`` modules use them to name the nodes they create, and
+    ``viz`` groups a drawing by them without knowing anything about ``nn``.
+
+    Yields:
+        The full scope path now in force.
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"name_scope needs a non-empty string, got {name!r}")
+    previous = MODE.scope
+    MODE.scope = f"{previous} / {name}" if previous else name
+    try:
+        yield MODE.scope
+    finally:
+        MODE.scope = previous

@@ -1,0 +1,65 @@
+"""IEEE-754 float arithmetic that returns inf and nan where Python's math module raises.
+
+PyTorch computes in IEEE floats: ``exp(1000)`` is ``inf``, ``log(0)`` is ``-inf`` and ``1 / 0`` is
+``inf``. Python's ``math`` raises ``OverflowError``, ``ValueError`` or ``ZeroDivisionError`` at
+the same points. These helpers give the IEEE answer so the engine follows torch's float64 numbers.
+"""
+
+from __future__ import annotations
+
+import math
+
+INF = math.inf
+NAN = math.nan
+
+
+def div(a: float, b: float) -> float:
+    """``a / b`` with IEEE semantics: ``1/0 = inf``, ``-1/0 = -inf``, ``0/0 = nan``."""
+    try:
+        return a / b
+    except ZeroDivisionError:
+        if a == 0.0 or a != a:
+            return NAN
+        return math.copysign(INF, a) * math.copysign(1.0, b)
+
+
+def exp(x: float) -> float:
+    """``e**x``, ``inf`` on overflow."""
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return INF
+
+
+def log(x: float) -> float:
+    """Natural log: ``log(0) = -inf``, ``log(x < 0) = nan``, ``log(inf) = inf``."""
+    if x > 0.0:
+        return math.log(x)
+    if x == 0.0:
+        return -INF
+    return NAN  # negative or nan
+
+
+def _is_odd_integer(n: float) -> bool:
+    return n.is_integer() and n % 2.0 == 1.0
+
+
+def power(x: float, n: float) -> float:
+    """``x ** n`` as C's ``pow``: a negative base with a fractional exponent gives ``nan``
+    (Python would return a complex number), ``0 ** -1 = inf``, overflow gives ``+-inf``."""
+    try:
+        return math.pow(x, n)
+    except OverflowError:
+        negative = x < 0.0 and _is_odd_integer(n)
+        # |x| > 1 with n > 0 overflows to inf; |x| < 1 with n < 0 likewise.
+        return -INF if negative else INF
+    except ValueError:
+        if x == 0.0 and n < 0.0:
+            negative = math.copysign(1.0, x) < 0.0 and _is_odd_integer(n)
+            return -INF if negative else INF
+        return NAN
+
+
+def is_finite(x: float) -> bool:
+    """True for every float but ``inf``, ``-inf`` and ``nan``."""
+    return math.isfinite(x)
