@@ -1,1 +1,33 @@
-"""Neural-network building blocks (Module, Neuron, Layer, MLP) built on engine."""
+"""Neural-network building blocks on the engine: modules, losses, SGD, toy datasets, training."""
+
+from .activations import ACTIVATIONS, get_activation
+from .datasets import generate_linear, generate_xor_easy, make_moons, train_test_split
+from .layers import MLP, Layer, Neuron, make_rng
+from .losses import binary_cross_entropy_with_logits, hinge_loss, l2_penalty, mse_loss
+from .module import Module
+from .optim import SGD
+from .train import TrainResult, accuracy, eager_step, predict, train
+
+__all__ = [
+    "ACTIVATIONS",
+    "MLP",
+    "SGD",
+    "Layer",
+    "Module",
+    "Neuron",
+    "TrainResult",
+    "accuracy",
+    "binary_cross_entropy_with_logits",
+    "eager_step",
+    "generate_linear",
+    "generate_xor_easy",
+    "get_activation",
+    "hinge_loss",
+    "l2_penalty",
+    "make_moons",
+    "make_rng",
+    "mse_loss",
+    "predict",
+    "train",
+    "train_test_split",
+]

@@ -1,0 +1,93 @@
+"""Loss functions on Values: mean squared error, binary cross-entropy, hinge, L2 penalty.
+
+Each takes predictions and targets (one Value and one number, or two equal-length sequences)
+and returns one Value, the mean over the samples, as torch's ``reduction="mean"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from engine import Value
+
+Predictions = Value | Sequence[Value]
+Targets = float | Sequence[float]
+
+
+def _pairs(name: str, predictions: Predictions, targets: Targets) -> list[tuple[Value, float]]:
+    """Predictions and targets zipped as lists, or a ValueError naming what does not match."""
+    if isinstance(predictions, Value):
+        if not isinstance(targets, int | float) or isinstance(targets, bool):
+            raise TypeError(f"{name}: one prediction needs one number as target, got {targets!r}")
+        return [(predictions, float(targets))]
+    preds = list(predictions)
+    if isinstance(targets, int | float):
+        raise TypeError(f"{name}: {len(preds)} predictions need a sequence of targets")
+    goals = [float(t) for t in targets]
+    if len(preds) != len(goals) or not preds:
+        raise ValueError(
+            f"{name}: got {len(preds)} predictions and {len(goals)} targets; "
+            "expected the same non-zero number"
+        )
+    for p in preds:
+        if not isinstance(p, Value):
+            raise TypeError(f"{name}: predictions must be Values, got {p!r} ({type(p).__name__})")
+    return list(zip(preds, goals, strict=True))
+
+
+def _mean(terms: list[Value]) -> Value:
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total if len(terms) == 1 else total / len(terms)
+
+
+def mse_loss(predictions: Predictions, targets: Targets) -> Value:
+    """Mean squared error, ``mean_i (p_i - y_i)^2``, with d/dp_i = 2 (p_i - y_i) / n.
+
+    As ``torch.nn.functional.mse_loss``.
+    """
+    return _mean([(p - y) ** 2 for p, y in _pairs("mse_loss", predictions, targets)])
+
+
+def binary_cross_entropy_with_logits(logits: Predictions, targets: Targets) -> Value:
+    """Binary cross-entropy on logits z and targets y in [0, 1], stable for any z:
+
+        loss = mean_i  max(z, 0) - z y + log(1 + e^(-|z|)),    d loss/dz = sigmoid(z) - y (/ n).
+
+    As ``torch.nn.functional.binary_cross_entropy_with_logits``. ``-|z|`` is written as
+    ``z - 2 relu(z)`` so that the gradient at exactly z = 0 is sigmoid(0) - y = 0.5 - y, as
+    torch gives (``-relu(z) - relu(-z)`` would give -y there). No exp can overflow. The value is
+    right to float64 rounding in absolute terms; without a log1p, a loss below ~1e-16 (a very
+    confident right answer) reads as 0.
+    """
+    terms = []
+    for z, y in _pairs("binary_cross_entropy_with_logits", logits, targets):
+        positive = z.relu()
+        minus_abs = z - 2.0 * positive  # -|z|, with the gradient torch uses at 0
+        terms.append(positive - z * y + (1.0 + minus_abs.exp()).log())
+    return _mean(terms)
+
+
+def hinge_loss(scores: Predictions, targets: Targets) -> Value:
+    """The max-margin loss of micrograd's demo: ``mean_i relu(1 - y_i s_i)`` for labels
+    y in {-1, +1}; d/ds_i = -y_i / n where ``y_i s_i < 1``, else 0."""
+    pairs = _pairs("hinge_loss", scores, targets)
+    for _, y in pairs:
+        if y not in (-1.0, 1.0):
+            raise ValueError(f"hinge_loss targets must be -1 or +1, got {y!r}")
+    return _mean([(1.0 - y * s).relu() for s, y in pairs])
+
+
+def l2_penalty(parameters: Sequence[Value], alpha: float) -> Value:
+    """L2 regularization, ``alpha * sum_j p_j^2``, with d/dp_j = 2 alpha p_j.
+
+    micrograd's demo adds it to the hinge loss with alpha = 1e-4.
+    """
+    params = list(parameters)
+    if not params:
+        raise ValueError("l2_penalty needs at least one parameter, got none")
+    total = params[0] * params[0]
+    for p in params[1:]:
+        total = total + p * p
+    return alpha * total
