@@ -1,0 +1,92 @@
+"""gradcheck and compare_with_torch: they pass right gradients and catch wrong ones."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import pytest
+
+from engine import Value, compare_with_torch, gradcheck
+
+
+def neuron(a: Value, b: Value, c: Value) -> Value:
+    return (a * b + c).tanh()
+
+
+def test_gradcheck_passes_a_correct_function_and_shows_a_table() -> None:
+    report = gradcheck(neuron, {"a": 0.5, "b": -0.3, "c": 0.2})
+    assert report.ok
+    assert report.reference == "numeric"
+    assert [row.name for row in report.rows] == ["a", "b", "c"]
+    lines = report.table().splitlines()
+    assert lines[0].split() == ["input", "value", "engine", "grad", "numeric", "grad", "abs", "err",
+                                "rel", "err"]
+    assert lines[1].startswith("a ") and lines[1].endswith("ok")
+    assert report.max_rel_error < 1e-6
+    assert str(report) == report.table()
+
+
+def test_gradcheck_catches_a_wrong_gradient() -> None:
+    # Through detach the engine sees x * const, so it reports x where the true slope is 2x.
+    report = gradcheck(lambda x: x * x.detach(), [3.0])
+    assert not report.ok
+    row = report.rows[0]
+    assert row.engine == 3.0
+    assert row.reference == pytest.approx(6.0, rel=1e-6)
+    assert "MISMATCH" in report.table() and report.table().endswith("FAILED")
+
+
+def test_gradcheck_positional_inputs_are_named_by_position() -> None:
+    report = gradcheck(lambda x, y: x * y, [2.0, 5.0])
+    assert [row.name for row in report.rows] == ["x0", "x1"]
+    assert report.rows[0].engine == 5.0
+
+
+def test_gradcheck_needs_a_value_back() -> None:
+    with pytest.raises(TypeError, match=r"the function must return a Value, got 1.0 \(float\)"):
+        gradcheck(lambda x: 1.0, [1.0])  # type: ignore[arg-type, return-value]
+
+
+@pytest.mark.torch
+def test_compare_with_torch_agrees_on_a_shared_function() -> None:
+    report = compare_with_torch(neuron, {"a": 2.0, "b": -3.0, "c": 10.0})
+    assert report.ok, report.table()
+    assert report.reference == "torch"
+    assert report.output == pytest.approx(math.tanh(4.0), rel=1e-15)
+    assert report.reference_output == pytest.approx(report.output, rel=1e-15)
+    assert report.max_rel_error < 1e-12
+    assert "torch grad" in report.table()
+
+
+@pytest.mark.torch
+def test_compare_with_torch_reports_a_disagreement() -> None:
+    def differs(x: Value) -> Value:
+        return x * 2 if isinstance(x, Value) else x * 3
+
+    report = compare_with_torch(differs, [1.5])
+    assert not report.ok
+    assert report.rows[0].engine == 2.0 and report.rows[0].reference == 3.0
+    assert report.max_abs_error == 1.0
+
+
+@pytest.mark.torch
+def test_compare_with_torch_covers_edge_values() -> None:
+    report = compare_with_torch(lambda x: x.log() + (x * 1000).exp(), [0.0])
+    assert report.ok, report.table()
+    assert report.output == -math.inf or math.isnan(report.output)
+
+
+def test_compare_with_torch_without_torch_says_how_to_install(monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:
+    monkeypatch.setitem(sys.modules, "torch", None)
+    with pytest.raises(ImportError, match=r"pip install torch==2\.13\.0"):
+        compare_with_torch(neuron, [1.0, 2.0, 3.0])
+
+
+def test_importing_the_engine_does_not_import_torch() -> None:
+    import subprocess
+
+    code = "import sys, engine; print('torch' in sys.modules, 'graphviz' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
