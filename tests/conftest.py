@@ -1,4 +1,4 @@
-"""Shared test helpers: skipping torch-, dot- and browser-marked tests when their tools are absent."""
+"""Shared test set-up: skip torch-, dot- and browser-marked tests when their tools are absent."""
 
 from __future__ import annotations
 
