@@ -4,11 +4,15 @@ from .checks import CheckReport, compare_with_torch, gradcheck
 from .functional import grad
 from .graph import topological_order
 from .modes import is_grad_enabled, name_scope, no_grad
+from .steps import BackwardStep, ParentUpdate, backward_steps
 from .value import Value, prepare_backward
 
 __all__ = [
+    "BackwardStep",
     "CheckReport",
+    "ParentUpdate",
     "Value",
+    "backward_steps",
     "compare_with_torch",
     "grad",
     "gradcheck",
