@@ -1,1 +1,22 @@
 """Drawing glassgrad graphs with Graphviz and stepping through backward."""
+
+from .dot import draw_dot
+from .expr import ExpressionError, parse_expression
+from .format import compact
+from .names import node_names, op_node_name
+from .paths import ChainPath, ChainRulePaths, chain_rule_paths
+from .render import GraphvizNotFoundError, save
+
+__all__ = [
+    "ChainPath",
+    "ChainRulePaths",
+    "ExpressionError",
+    "GraphvizNotFoundError",
+    "chain_rule_paths",
+    "compact",
+    "draw_dot",
+    "node_names",
+    "op_node_name",
+    "parse_expression",
+    "save",
+]
