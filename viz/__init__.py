@@ -6,6 +6,7 @@ from .format import compact
 from .names import node_names, op_node_name
 from .paths import ChainPath, ChainRulePaths, chain_rule_paths
 from .render import GraphvizNotFoundError, save
+from .trace import format_step, trace, trace_markdown
 
 __all__ = [
     "ChainPath",
@@ -15,8 +16,11 @@ __all__ = [
     "chain_rule_paths",
     "compact",
     "draw_dot",
+    "format_step",
     "node_names",
     "op_node_name",
     "parse_expression",
     "save",
+    "trace",
+    "trace_markdown",
 ]

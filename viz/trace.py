@@ -1,0 +1,207 @@
+"""Backward written out as the chain rule, one line per step (`viz.trace`), as text or Markdown."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+
+from engine import BackwardStep, ParentUpdate, Value, backward_steps, topological_order
+
+#: Significant digits of the numbers in a trace; ``digits=None`` prints every digit (``repr``).
+DIGITS = 6
+
+
+def step_names(order: Sequence[Value]) -> dict[Value, str]:
+    """A name per node for text: its label, else ``v<i>`` from its place ``i`` in ``order``.
+
+    ``v<i>`` is the name a drawing gives the node (``viz.node_names``), so an unlabelled node in a
+    trace can be found in the SVG. A label used by several nodes gets ``:v<i>`` appended, so that
+    every name in a trace means one node.
+    """
+    counts = Counter(node.label for node in order if node.label)
+    names = {}
+    for i, node in enumerate(order):
+        if not node.label:
+            names[node] = f"v{i}"
+        elif counts[node.label] > 1:
+            names[node] = f"{node.label}:v{i}"
+        else:
+            names[node] = node.label
+    return names
+
+
+def number(x: float, digits: int | None = DIGITS) -> str:
+    """``x`` to ``digits`` significant digits, keeping ``.0`` on whole numbers (``2.0``, not ``2``).
+
+    ``digits=None`` gives Python's shortest exact ``repr``. ``inf``, ``-inf`` and ``nan`` print
+    as such.
+    """
+    if digits is None or not math.isfinite(x):
+        return repr(float(x))
+    if isinstance(digits, bool) or not isinstance(digits, int) or digits < 1:
+        raise ValueError(f"digits must be an int >= 1 or None, got {digits!r}")
+    text = f"{x:.{digits}g}"
+    if "e" in text:
+        mantissa, _, exponent = text.partition("e")
+        return f"{mantissa}e{int(exponent)}"
+    return text if "." in text else text + ".0"
+
+
+def fresh_steps(root: Value) -> tuple[list[Value], list[BackwardStep]]:
+    """Run ``backward_steps(root)`` from zero grads and put every ``.grad`` back afterwards.
+
+    A trace or a flipbook shows one clean backward (each leaf starting from 0), whatever grads
+    the graph held, and leaves them as they were: a user may still call ``backward()`` after.
+
+    Returns:
+        The topological order and the step records.
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"expected a Value root, got {root!r} ({type(root).__name__})")
+    order = topological_order(root)
+    saved = [node.grad for node in order]
+    try:
+        for node in order:
+            node.grad = 0.0
+        steps = list(backward_steps(root))
+    finally:
+        for node, grad in zip(order, saved, strict=True):
+            node.grad = grad
+    return order, steps
+
+
+def leaves_of(order: Sequence[Value]) -> list[Value]:
+    """The nodes without parents (inputs, parameters, constants), in topological order."""
+    return [node for node in order if not node._prev]
+
+
+def final_grads(order: Sequence[Value], steps: Sequence[BackwardStep]) -> dict[Value, float]:
+    """d root / d node for every node, read from the records (the root's seed is 1.0)."""
+    grads = dict.fromkeys(order, 0.0)
+    grads[order[-1]] = 1.0
+    for step in steps:
+        for update in step.updates:
+            grads[update.parent] = update.after
+    return grads
+
+
+def format_update(
+    parent_name: str, update: ParentUpdate, upstream: float, digits: int | None = DIGITS
+) -> str:
+    """``u.grad += 1.0 x 2.0 = 2.0``: local derivative x upstream grad = contribution.
+
+    When the parent already had a grad (fan-out, or a repeated parent), ``(now 5.0)`` follows
+    with the sum it holds after this addition.
+    """
+    text = (
+        f"{parent_name}.grad += {number(update.local, digits)} x {number(upstream, digits)} "
+        f"= {number(update.contribution, digits)}"
+    )
+    if update.before != 0.0:
+        text += f" (now {number(update.after, digits)})"
+    return text
+
+
+def format_step(
+    step: BackwardStep, names: Mapping[Value, str] | None = None, digits: int | None = DIGITS
+) -> str:
+    """One step as the chain rule: ``z (+): grad 2.0  ->  u.grad += 1.0 x 2.0 = 2.0;  ...``.
+
+    ``node.grad`` is the upstream gradient d root / d node; each parent receives
+    ``local x upstream`` (its local derivative d node / d parent times that). Use it to print the
+    steps as you walk them: ``for s in backward_steps(o): print(viz.format_step(s))``.
+
+    Args:
+        step: a record from ``engine.backward_steps``.
+        names: node names (``step_names(order)``); by default labels, else the node's op.
+        digits: significant digits, or None for every digit.
+    """
+    def name(node: Value) -> str:
+        if names is not None and node in names:
+            return names[node]
+        return node.label or (f"({node._op})" if node._op else f"const {number(node.data)}")
+
+    writes = ";  ".join(
+        format_update(name(u.parent), u, step.upstream, digits) for u in step.updates
+    )
+    return (
+        f"{name(step.node)} ({step.node._op}): grad {number(step.upstream, digits)}  ->  {writes}"
+    )
+
+
+def trace(root: Value, *, markdown: bool = False, digits: int | None = DIGITS) -> str:
+    """The whole backward of ``root`` as text: one line per step, then every leaf's gradient.
+
+    The steps come in the order ``backward()`` takes them (reverse topological): at each node,
+    ``parent.grad += (d node / d parent) x node.grad`` for every use of every parent. The graph's
+    ``.grad`` values are left as they were (see ``fresh_steps``).
+
+    Args:
+        root: the node to differentiate (usually the loss).
+        markdown: give Markdown tables instead of plain text.
+        digits: significant digits of every number, or None for all of them.
+
+    Returns:
+        The trace, ending with a newline.
+    """
+    order, steps = fresh_steps(root)
+    names = step_names(order)
+    if markdown:
+        return _markdown(order, steps, names, digits)
+    root_name = names[root]
+    lines = [
+        f"backward of {root_name}: {len(steps)} steps, each node's grad is d{root_name}/d(node)",
+    ]
+    width = len(str(len(steps)))
+    for step in steps:
+        lines.append(f"step {step.index:>{width}}  {format_step(step, names, digits)}")
+    lines.append("leaf gradients:")
+    grads = final_grads(order, steps)
+    for leaf in leaves_of(order):
+        lines.append(
+            f"  {names[leaf]} = {number(leaf.data, digits)}: grad {number(grads[leaf], digits)}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def trace_markdown(root: Value, *, digits: int | None = DIGITS) -> str:
+    """``trace(root, markdown=True)``: a Markdown table of the steps and one of the leaves."""
+    return trace(root, markdown=True, digits=digits)
+
+
+def _code(text: str) -> str:
+    """Text as Markdown inline code; ``|`` is escaped because it would split a table cell."""
+    return "`" + text.replace("`", "'").replace("|", "\\|") + "`"
+
+
+def _markdown(
+    order: Sequence[Value], steps: Sequence[BackwardStep], names: Mapping[Value, str],
+    digits: int | None,
+) -> str:
+    root_name = names[order[-1]]
+    lines = [
+        f"Backward of {_code(root_name)} in {len(steps)} steps. At each node, every parent gets "
+        f"`parent.grad += local x node.grad`, where `node.grad` = d{root_name}/d(node).",
+        "",
+        "| step | node | op | node.grad | parent | local | local x grad | parent.grad after |",
+        "|---:|---|---|---:|---|---:|---:|---:|",
+    ]
+    for step in steps:
+        for i, u in enumerate(step.updates):
+            head = (
+                [str(step.index), _code(names[step.node]), _code(step.node._op),
+                 number(step.upstream, digits)]
+                if i == 0 else ["", "", "", ""]
+            )
+            cells = [*head, _code(names[u.parent]), number(u.local, digits),
+                     number(u.contribution, digits), number(u.after, digits)]
+            lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "| leaf | value | grad |", "|---|---:|---:|"]
+    grads = final_grads(order, steps)
+    for leaf in leaves_of(order):
+        lines.append(
+            f"| {_code(names[leaf])} | {number(leaf.data, digits)} | "
+            f"{number(grads[leaf], digits)} |"
+        )
+    return "\n".join(lines) + "\n"
