@@ -9,12 +9,13 @@ how much one backward pass saves over finite differences (demos.cost).
 from __future__ import annotations
 
 import argparse
+import math
 import random
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from demos import abc_hand
+from demos import abc_hand, cost
 from demos.report import Link, Section
 from engine import Value, linalg, name_scope, no_grad
 from engine.linalg import Matrix, Vector
@@ -233,10 +234,16 @@ class Training:
     A: Mat
     B: Mat
     C: Mat
+    C_start: Mat
 
     @property
     def final_loss(self) -> float:
         return self.losses[-1]
+
+
+def frobenius(m: Mat) -> float:
+    """||M||_F = sqrt(sum of squared entries)."""
+    return math.sqrt(sum(item * item for row in m for item in row))
 
 
 def mean_loss(inputs: list[Vec], a: Matrix, b: Matrix, c: Matrix) -> Value:
@@ -245,7 +252,7 @@ def mean_loss(inputs: list[Vec], a: Matrix, b: Matrix, c: Matrix) -> Value:
     return linalg.vsum(losses) * (1.0 / len(losses))
 
 
-def train(k: int = 3, n: int = 100, lr: float = 0.05, epochs: int = 100, seed: int = 0,
+def train(k: int = 3, n: int = 100, lr: float = 0.2, epochs: int = 100, seed: int = 0,
           progress: bool = True) -> Training:
     """Full-batch gradient descent on A, B, C minimizing the mean of L over N random inputs.
 
@@ -262,6 +269,7 @@ def train(k: int = 3, n: int = 100, lr: float = 0.05, epochs: int = 100, seed: i
         raise ValueError(f"train() needs n >= 1 and epochs >= 0, got n={n!r}, epochs={epochs!r}")
     rng = random.Random(seed)
     a, b, c = (linalg.matrix(random_matrix(k, rng), name) for name in "ABC")
+    c_start = linalg.data_of(c)
     inputs = [[rng.uniform(-1.0, 1.0) for _ in range(k)] for _ in range(n)]
     params = linalg.parameters(a, b, c)
     steps: range = range(epochs)
@@ -288,13 +296,14 @@ def train(k: int = 3, n: int = 100, lr: float = 0.05, epochs: int = 100, seed: i
         bar.close()
     with no_grad():
         losses.append(mean_loss(inputs, a, b, c).data)
-    return Training(losses, linalg.data_of(a), linalg.data_of(b), linalg.data_of(c))
+    return Training(losses, linalg.data_of(a), linalg.data_of(b), linalg.data_of(c), c_start)
 
 
 MINIMUM_NOTE = (
     "Note: L = ||C z||^2 >= 0, and the minimum 0 is reached when C z = 0 for every input. "
-    "z = sigma(A x) + B x is not 0 for all inputs (sigma(0) = 1/2), so descent mostly drives C "
-    "towards 0: C shrinking is the expected outcome, not a bug."
+    "z = sigma(A x) + B x cannot be 0 for every x (sigma(0) = 1/2), so descent shrinks C and "
+    "turns it towards a matrix whose null space holds the z's (A and B help by moving the z's "
+    "there): a small, nearly singular C is the expected outcome, not a bug."
 )
 
 
@@ -309,6 +318,8 @@ def format_training(training: Training, print_every: int) -> str:
         lines.append(f"trained {name} =")
         lines += ["  [" + ", ".join(f"{item: .6f}" for item in row) + "]" for row in m]
     lines.append(f"final mean loss = {training.final_loss!r} (started at {training.losses[0]!r})")
+    lines.append(f"||C||_F: {frobenius(training.C_start):.6f} at the start, "
+                 f"{frobenius(training.C):.6f} after training")
     lines.append(MINIMUM_NOTE)
     return "\n".join(lines)
 
@@ -332,3 +343,211 @@ def plot_losses(losses: list[float], path: Path, title: str) -> Path:
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+# --- the drawing ----------------------------------------------------------------------------
+
+
+def draw_graph(folder: Path, k: int = 2, seed: int = 0) -> Path:
+    """One sample's graph after backward, drawn by ``viz`` with a box per block y, u, v, z, w.
+
+    Writes ``graph_k<k>.svg``; without the Graphviz ``dot`` program, the DOT text
+    ``graph_k<k>.dot`` instead (viz writes it without Graphviz).
+    """
+    import viz
+
+    root = sample_graph(k, seed)
+    root.backward()
+    try:
+        return viz.save(root, folder / f"graph_k{k}.svg")
+    except viz.GraphvizNotFoundError as error:
+        print(f"({error}; writing the DOT text instead)")
+        return viz.save(root, folder / f"graph_k{k}.dot")
+
+
+# --- the cost of gradients (issue 9) --------------------------------------------------------
+
+COST_KS = (1, 2, 4, 8, 16, 32)
+#: The Lab 1 network's default hidden widths (2 inputs, sigmoid hidden layers, one output).
+LAB1_HIDDEN = (10, 10)
+
+
+def abc_ops(k: int) -> int:
+    """Op nodes in one sample's graph: 3 matvecs of K^2 products and K(K - 1) sums, K sigmoids,
+    K sums for z, K squares and K - 1 sums for L: 6K^2 + K - 1."""
+    return 6 * k * k + k - 1
+
+
+def abc_cost_row(k: int, seed: int = 0, budget: float = 0.5) -> cost.CostRow:
+    """Backprop against central differences for one sample of size K, parameters A, B, C."""
+    graph = build_from_floats(*random_point(k, seed))
+    params = linalg.parameters(graph.A, graph.B, graph.C)
+
+    def loss_fn() -> Value:
+        return build(graph.x, graph.A, graph.B, graph.C).L
+
+    return cost.measure(f"K={k}", loss_fn, params, budget)
+
+
+def lab1_cost_row(hidden: tuple[int, ...] = LAB1_HIDDEN, seed: int = 0,
+                  budget: float = 0.5) -> cost.CostRow:
+    """The same comparison for the Lab 1 network: ``nn.MLP(2, [*hidden, 1], "sigmoid")`` and the
+    squared error on one sample of ``nn.generate_linear``."""
+    import nn
+
+    model = nn.MLP(2, [*hidden, 1], activation="sigmoid", seed=seed)
+    points, labels = nn.generate_linear(1, seed=seed)
+    x, target = points[0], float(labels[0])
+
+    def loss_fn() -> Value:
+        return nn.mse_loss([model(x)], [target])
+
+    name = "Lab 1 MLP 2-" + "-".join(str(h) for h in hidden) + "-1"
+    return cost.measure(name, loss_fn, model.parameters(), budget)
+
+
+def run_cost(folder: Path, ks: tuple[int, ...] = COST_KS, seed: int = 0,
+             lab1: bool = True) -> tuple[str, Path]:
+    """Measure every K (and the Lab 1 network), print the table, plot it; returns (text, plot)."""
+    rows = []
+    for k in ks:
+        rows.append(abc_cost_row(k, seed))
+        print(f"  measured K={k}", flush=True)
+    fitted = cost.slopes(rows) if len(rows) > 1 else {}
+    lines = [
+        "The A/B/C graph, one sample: every dL/dA, dL/dB, dL/dC (P = 3K^2 parameters) by one "
+        "forward + backward pass (2N nodes) and by central differences (2P forward passes, "
+        "2PN nodes), N = 6K^2 + K - 1 op nodes. Times: median of up to 5 runs.",
+        cost.format_table(rows),
+    ]
+    if fitted:
+        lines.append("log-log slopes against P (K >= 2): " + ", ".join(
+            f"{name} {value:.2f}" for name, value in fitted.items()))
+    lines.append("max rel diff = max |fd - backprop| / max |backprop| over the parameters.")
+    if lab1:
+        extra = lab1_cost_row(seed=seed)
+        lines += ["", "The Lab 1 network, one sample, squared error:",
+                  cost.format_table([extra])]
+    text = "\n".join(lines)
+    plot_path = cost.plot(rows, folder / "cost.png",
+                          "Gradients of the A/B/C loss: backprop vs central differences")
+    (folder / "cost.txt").write_text(text + "\n", encoding="utf-8")
+    return text, plot_path
+
+
+# --- command line and report ----------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m demos.abc", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--k", type=int, default=3, help="size K of x and the matrices (3)")
+    parser.add_argument("--n", type=int, default=100, help="inputs for gradient descent (100)")
+    parser.add_argument("--lr", type=float, default=0.2, help="learning rate (0.2)")
+    parser.add_argument("--epochs", type=int, default=100, help="descent epochs (100)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of every random number (0)")
+    parser.add_argument("--out", type=Path, default=Path("out/abc"), help="folder (out/abc)")
+    parser.add_argument("--print-every", type=int, default=10,
+                        help="print the loss of every n-th epoch (10; all are in losses.csv)")
+    parser.add_argument("--no-torch", action="store_true", help="skip the torch column")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--cost", action="store_true",
+                        help="only measure backprop against finite differences (issue 9)")
+    parser.add_argument("--cost-k", type=int, nargs="+", default=list(COST_KS),
+                        help="sizes K for --cost (1 2 4 8 16 32)")
+    parser.add_argument("--no-lab1", action="store_true",
+                        help="leave the Lab 1 network out of --cost")
+    return parser
+
+
+def run(args: argparse.Namespace, sample_parts: bool = True, cost_study: bool = False
+        ) -> list[Link]:
+    """Run the demo and return the files written, each with a line of explanation.
+
+    Args:
+        args: the parsed command line.
+        sample_parts: the comparison, the descent and the drawing.
+        cost_study: backprop against finite differences.
+    """
+    folder: Path = args.out
+    folder.mkdir(parents=True, exist_ok=True)
+    prefix = folder.name
+    links: list[Link] = []
+    if sample_parts:
+        text = format_comparison(compare(args.k, args.seed, use_torch=not args.no_torch))
+        print(text)
+        (folder / "sample.txt").write_text(text + "\n", encoding="utf-8")
+        links.append(Link(f"{prefix}/sample.txt", "sample.txt",
+                          f"one sample (K={args.k}): values, and dL/dA, dL/dB, dL/dC, dL/dx from "
+                          "the engine, the hand formulas and torch, in full precision"))
+
+        print(f"\nGradient descent on A, B, C: K={args.k}, N={args.n}, lr={args.lr}, "
+              f"epochs={args.epochs}, seed={args.seed}")
+        training = train(args.k, args.n, args.lr, args.epochs, args.seed,
+                         progress=not args.no_progress)
+        text = format_training(training, max(1, args.print_every))
+        print(text)
+        (folder / "training.txt").write_text(text + "\n", encoding="utf-8")
+        (folder / "losses.csv").write_text(
+            "epoch,mean_loss\n" + "".join(f"{i},{loss!r}\n"
+                                          for i, loss in enumerate(training.losses)),
+            encoding="utf-8")
+        plot_losses(training.losses, folder / "loss.png",
+                    f"A/B/C descent: K={args.k}, N={args.n}, lr={args.lr}")
+        links += [
+            Link(f"{prefix}/loss.png", "loss.png", "mean loss per epoch of gradient descent "
+                 "(log scale); it falls towards the minimum 0"),
+            Link(f"{prefix}/training.txt", "training.txt",
+                 "loss per epoch, trained A, B, C and the note on why C shrinks"),
+            Link(f"{prefix}/losses.csv", "losses.csv", "every epoch's mean loss"),
+        ]
+
+        graph = draw_graph(folder, 2, args.seed)
+        print(f"\ngraph of one sample, K=2: {graph}")
+        links.append(Link(f"{prefix}/{graph.name}", graph.name,
+                          "the K=2 graph after backward, scalar nodes boxed by block y, u, v, z, "
+                          "w, each edge labelled with its local derivative"))
+    if cost_study:
+        print("\nHow much backprop saves (this takes a while for large K):")
+        text, plot_path = run_cost(folder, tuple(args.cost_k), args.seed, not args.no_lab1)
+        print(text)
+        links += [
+            Link(f"{prefix}/{plot_path.name}", plot_path.name,
+                 "time and nodes evaluated against the parameter count, log-log: backprop "
+                 "grows like P, finite differences like P^2"),
+            Link(f"{prefix}/cost.txt", "cost.txt", "the measured table, slopes and the largest "
+                 "difference between the two gradients"),
+        ]
+    print(f"\nwrote {folder}")
+    return links
+
+
+#: ``make demo`` stops the cost study at K = 16: K = 32 alone takes about 20 s of finite
+#: differences (run ``python -m demos.abc --cost`` for it).
+REPORT_COST_KS = (1, 2, 4, 8, 16)
+
+
+def report(out_root: Path) -> Section:
+    """Run every part with the defaults (the cost study up to K = 16) under ``out_root/abc``."""
+    args = _parser().parse_args(["--out", str(out_root / "abc"), "--no-progress",
+                                 "--cost-k", *map(str, REPORT_COST_KS)])
+    links = run(args, sample_parts=True, cost_study=True)
+    return Section(
+        "The A/B/C homework graph",
+        "y = A x, u = sigma(y), v = B x, z = u + v, w = C z, L = ||w||^2: gradients three ways, "
+        "gradient descent, the graph, and what backprop saves over finite differences.",
+        links,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.k < 1 or args.n < 1 or args.epochs < 0 or any(k < 1 for k in args.cost_k):
+        raise SystemExit(f"--k, --n and --cost-k must be >= 1 and --epochs >= 0, got "
+                         f"k={args.k}, n={args.n}, epochs={args.epochs}, cost-k={args.cost_k}")
+    run(args, sample_parts=not args.cost, cost_study=args.cost)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
