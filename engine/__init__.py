@@ -3,7 +3,7 @@
 from .checks import CheckReport, compare_with_torch, gradcheck
 from .functional import grad
 from .graph import topological_order
-from .modes import is_grad_enabled, name_scope, no_grad
+from .modes import cyclic_gc_paused, is_grad_enabled, name_scope, no_grad
 from .steps import BackwardStep, ParentUpdate, backward_steps
 from .value import Value, prepare_backward
 
@@ -14,6 +14,7 @@ __all__ = [
     "Value",
     "backward_steps",
     "compare_with_torch",
+    "cyclic_gc_paused",
     "grad",
     "gradcheck",
     "is_grad_enabled",

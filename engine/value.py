@@ -8,7 +8,7 @@ from numbers import Real
 
 from . import numeric
 from .graph import topological_order
-from .modes import MODE
+from .modes import MODE, cyclic_gc_paused
 
 #: An op's local-derivative rule: given the node the op made, return d node / d parent for each
 #: parent, in the order of ``node._prev``.
@@ -242,11 +242,12 @@ class Value:
         ``p.grad = 0.0``) between steps. Inner nodes start from zero on every call, so their
         ``.grad`` always shows d self / d node for this call.
         """
-        order = prepare_backward(self)
-        step = Value._backward
-        for node in reversed(order):
-            if node._local is not None:
-                step(node)
+        with cyclic_gc_paused():  # the walk makes no cycles; see cyclic_gc_paused
+            order = prepare_backward(self)
+            step = Value._backward
+            for node in reversed(order):
+                if node._local is not None:
+                    step(node)
 
     # --- conversions and display -------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""Benchmarks: glassgrad beside micrograd 0.1.0, in one process, printing times and ratios."""

@@ -1,0 +1,57 @@
+"""The workloads, each written once and run on either library's ``Value`` class."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from typing import Any
+
+# The same source runs on glassgrad and micrograd: both spell these operations alike.
+AnyValue = Any
+
+
+def chain(value_cls: type, steps: int) -> AnyValue:
+    """``y = y * 1.0000001 + 0.0000001``, ``steps`` times (4 nodes a step), then backward."""
+    x = value_cls(1.0)
+    y = x
+    for _ in range(steps):
+        y = y * 1.0000001 + 0.0000001
+    y.backward()
+    return x
+
+
+def chain_graph(value_cls: type, steps: int) -> AnyValue:
+    """The chain's graph alone, no backward: what the memory figure counts."""
+    y = value_cls(1.0)
+    for _ in range(steps):
+        y = y * 1.0000001 + 0.0000001
+    return y
+
+
+def sum_of_products(value_cls: type, n: int) -> AnyValue:
+    """``sum(a_i * b_i)`` over ``n`` pairs of leaves, then backward."""
+    rng = random.Random(0)
+    a = [value_cls(rng.uniform(-1.0, 1.0)) for _ in range(n)]
+    b = [value_cls(rng.uniform(-1.0, 1.0)) for _ in range(n)]
+    total = sum((ai * bi for ai, bi in zip(a, b, strict=True)), value_cls(0.0))
+    total.backward()
+    return a[0]
+
+
+def moons_step(value_cls: type, model: Any, points: Sequence[Sequence[float]],
+               labels: list[int]) -> float:
+    """One step of micrograd's demo: forward on all points, hinge loss + 1e-4 L2, backward,
+    update. Written as the demo writes it, so it runs unchanged on both libraries."""
+    inputs = [list(map(value_cls, xrow)) for xrow in points]
+    scores = list(map(model, inputs))
+    ys = [1 if label == 1 else -1 for label in labels]
+    losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(ys, scores, strict=True)]
+    data_loss = sum(losses) * (1.0 / len(losses))
+    alpha = 1e-4
+    reg_loss = alpha * sum(p * p for p in model.parameters())
+    total_loss = data_loss + reg_loss
+    model.zero_grad()
+    total_loss.backward()
+    for p in model.parameters():
+        p.data -= 0.05 * p.grad
+    return float(total_loss.data)
