@@ -1,5 +1,6 @@
 """glassgrad's engine: scalar Values, their graph, backward, and gradient checks (stdlib only)."""
 
+from .anomaly import detect_anomaly, first_anomaly, nonfinite_nodes, origin
 from .checks import CheckReport, compare_with_torch, gradcheck
 from .functional import grad
 from .graph import topological_order
@@ -15,11 +16,15 @@ __all__ = [
     "backward_steps",
     "compare_with_torch",
     "cyclic_gc_paused",
+    "detect_anomaly",
+    "first_anomaly",
     "grad",
     "gradcheck",
     "is_grad_enabled",
     "name_scope",
     "no_grad",
+    "nonfinite_nodes",
+    "origin",
     "prepare_backward",
     "topological_order",
 ]

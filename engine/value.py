@@ -7,6 +7,7 @@ from collections.abc import Callable
 from numbers import Real
 
 from . import numeric
+from .anomaly import check_local_grads, check_new_node
 from .graph import topological_order
 from .modes import MODE, cyclic_gc_paused
 
@@ -48,7 +49,8 @@ class Value:
         _op: the op that made the node (``"+"``, ``"*"``, ``"tanh"``, ...); ``""`` for a leaf.
     """
 
-    __slots__ = ("_local", "_op", "_prev", "data", "grad", "label", "scope")
+    # _origin is set only inside detect_anomaly(): the user's file and line that made the node.
+    __slots__ = ("_local", "_op", "_origin", "_prev", "data", "grad", "label", "scope")
 
     data: float
     grad: float
@@ -57,6 +59,7 @@ class Value:
     _prev: tuple[Value, ...]
     _op: str
     _local: LocalGrads | None
+    _origin: tuple[str, int, str] | None
 
     def __init__(self, data: float, label: str = "") -> None:
         if not isinstance(label, str):
@@ -233,7 +236,7 @@ class Value:
         for parent, derivative in zip(self._prev, local(self)):  # noqa: B905 - equal by design
             parent.grad += derivative * upstream
 
-    def backward(self) -> None:
+    def backward(self, *, detect_anomaly: bool = False) -> None:
         """Fill ``.grad`` of every node this one depends on with d self / d node.
 
         Seeds this node with 1.0 and runs ``_backward()`` over the nodes in reverse topological
@@ -241,10 +244,20 @@ class Value:
         losses, adds the gradients, as torch does; call ``zero_grad()`` on your model (or set
         ``p.grad = 0.0``) between steps. Inner nodes start from zero on every call, so their
         ``.grad`` always shows d self / d node for this call.
+
+        With ``detect_anomaly=True`` (or inside ``engine.detect_anomaly()``), a local derivative
+        that is inf or nan while the node's inputs are finite raises ``FloatingPointError``
+        naming the op, its inputs and, when known, the line that made it.
         """
         with cyclic_gc_paused():  # the walk makes no cycles; see cyclic_gc_paused
             order = prepare_backward(self)
             step = Value._backward
+            if detect_anomaly or MODE.anomaly:
+                for node in reversed(order):
+                    if node._local is not None:
+                        check_local_grads(node)
+                        step(node)
+                return
             for node in reversed(order):
                 if node._local is not None:
                     step(node)
@@ -304,6 +317,8 @@ def _result(data: float, parents: tuple[Value, ...], op: str, local: LocalGrads)
         out._prev = ()
         out._op = ""
         out._local = None
+    if mode.anomaly:
+        check_new_node(out)
     return out
 
 

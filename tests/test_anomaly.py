@@ -1,0 +1,96 @@
+"""Anomaly mode: the first op that turns finite inputs into inf or nan is named, with its line."""
+
+from __future__ import annotations
+
+import inspect
+import math
+
+import pytest
+
+from engine import Value, detect_anomaly, first_anomaly, nonfinite_nodes, origin
+
+
+def line_of(marker: str, fn: object) -> int:
+    """The line number in this file of the source line of ``fn`` that contains ``marker``."""
+    lines, start = inspect.getsourcelines(fn)  # type: ignore[arg-type]
+    for offset, text in enumerate(lines):
+        if marker in text:
+            return start + offset
+    raise AssertionError(f"{marker!r} not in {fn}")
+
+
+def log_of_zero() -> Value:
+    x = Value(0.0, label="x")
+    return x.log()  # the anomaly
+
+
+def test_log_of_zero_raises_with_the_right_line() -> None:
+    with pytest.raises(FloatingPointError) as error, detect_anomaly():
+        log_of_zero()
+    message = str(error.value)
+    assert message.startswith("log gave -inf from finite inputs (x = 0.0); created at ")
+    assert f"{__file__}:{line_of('# the anomaly', log_of_zero)} in log_of_zero" in message
+    assert message.endswith("return x.log()  # the anomaly")
+
+
+def test_overflow_names_the_op_and_its_inputs() -> None:
+    a = Value(500.0, label="a")
+    with pytest.raises(FloatingPointError, match=r"^exp gave inf from finite inputs \(input 0 = "
+                                                 r"1000\.0\)"), detect_anomaly():
+        (a * 2).exp()
+
+
+@pytest.mark.parametrize("x", [1000.0, -1000.0])
+def test_saturating_functions_never_raise(x: float) -> None:
+    with detect_anomaly():
+        v = Value(x, label="v")
+        out = v.sigmoid() + v.tanh() + v.relu() * 0.0
+        out.backward()
+    assert math.isfinite(out.data) and v.grad == 0.0
+
+
+def test_an_infinite_local_derivative_raises_at_the_op() -> None:
+    x = Value(0.0, label="x")
+    with pytest.raises(FloatingPointError, match=r"\*\*0\.5 gave a local derivative d/dx = inf "
+                                                 r"from finite inputs \(x = 0\.0\)"), \
+            detect_anomaly():
+        x.sqrt()
+
+
+def test_backward_flag_checks_a_graph_built_outside() -> None:
+    x = Value(0.0, label="x")
+    y = x.sqrt() * 3  # value 0, finite; the derivative of sqrt at 0 is inf
+    with pytest.raises(FloatingPointError, match=r"unknown \(build the graph inside"):
+        y.backward(detect_anomaly=True)
+
+
+def test_outside_anomaly_mode_numbers_flow_as_torch_gives_them() -> None:
+    x = Value(0.0)
+    y = x.log() * 2
+    y.backward()
+    assert y.data == -math.inf and x.grad == math.inf
+    assert origin(y) is None
+
+
+def test_non_finite_inputs_are_not_blamed_again() -> None:
+    inf = Value(math.inf, label="inf")
+    with detect_anomaly():
+        out = inf * 2 + 1  # inf in, inf out: the trouble started before this op
+    assert out.data == math.inf
+
+
+def test_first_anomaly_and_nonfinite_nodes() -> None:
+    a = Value(800.0, label="a")
+    big = a.exp()  # inf: the first anomaly
+    big.label = "big"
+    out = big * 0.0 + 1.0  # nan, then nan
+    assert first_anomaly(out) is big
+    assert [n.label for n in nonfinite_nodes(out)] == ["big", "", ""]
+    assert first_anomaly(Value(1.0) + 2) is None
+
+
+def test_nodes_made_in_anomaly_mode_remember_their_line() -> None:
+    with detect_anomaly():
+        node = Value(2.0) * 3  # remembered
+    place = origin(node)
+    assert place is not None and place.endswith("node = Value(2.0) * 3  # remembered")
