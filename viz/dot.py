@@ -224,6 +224,11 @@ def draw_dot(
             drawing.edge(tail, head, **edge)
 
     sheets.close()
+    if boxes:
+        # Boxes of a dense layer exchange one edge per pair; merging them into fans keeps dot
+        # from routing hundreds of edges around the clusters (only box graphs: it would merge
+        # the two edges of a * a too).
+        drawing.attr(concentrate="true")
     if targets:
         caption = []
         for target in targets:
