@@ -407,11 +407,16 @@ def lab1_cost_row(hidden: tuple[int, ...] = LAB1_HIDDEN, seed: int = 0,
 
 
 def run_cost(folder: Path, ks: tuple[int, ...] = COST_KS, seed: int = 0,
-             lab1: bool = True) -> tuple[str, Path]:
-    """Measure every K (and the Lab 1 network), print the table, plot it; returns (text, plot)."""
+             lab1: bool = True, budget: float = 2.0) -> tuple[str, Path]:
+    """Measure every K (and the Lab 1 network), print the table, plot it; returns (text, plot).
+
+    Args:
+        budget: seconds after which the repeats of one timing stop (K = 32's finite
+            differences, about 20 s, run once).
+    """
     rows = []
     for k in ks:
-        rows.append(abc_cost_row(k, seed))
+        rows.append(abc_cost_row(k, seed, budget))
         print(f"  measured K={k}", flush=True)
     fitted = cost.slopes(rows) if len(rows) > 1 else {}
     lines = [
@@ -421,16 +426,16 @@ def run_cost(folder: Path, ks: tuple[int, ...] = COST_KS, seed: int = 0,
         cost.format_table(rows),
     ]
     if fitted:
-        lines.append("log-log slopes against P (K >= 2): " + ", ".join(
-            f"{name} {value:.2f}" for name, value in fitted.items()))
+        listed = ", ".join(f"{name} {value:.2f}" for name, value in fitted.items())
+        lines.append(f"log-log slopes against P (fitted over P >= {cost.FIT_MIN_PARAMS}): "
+                     f"{listed}")
     lines.append("max rel diff = max |fd - backprop| / max |backprop| over the parameters.")
-    if lab1:
-        extra = lab1_cost_row(seed=seed)
-        lines += ["", "The Lab 1 network, one sample, squared error:",
-                  cost.format_table([extra])]
+    extra = [lab1_cost_row(seed=seed, budget=budget)] if lab1 else []
+    if extra:
+        lines += ["", "The Lab 1 network, one sample, squared error:", cost.format_table(extra)]
     text = "\n".join(lines)
     plot_path = cost.plot(rows, folder / "cost.png",
-                          "Gradients of the A/B/C loss: backprop vs central differences")
+                          "Gradients of the A/B/C loss: backprop vs central differences", extra)
     (folder / "cost.txt").write_text(text + "\n", encoding="utf-8")
     return text, plot_path
 

@@ -168,10 +168,17 @@ def format_table(rows: Sequence[CostRow]) -> str:
                      for line in lines)
 
 
+#: Slopes are fitted over sizes with at least this many parameters (K >= 4 for A/B/C): below
+#: it the times measure Python's per-call overhead more than the graph.
+FIT_MIN_PARAMS = 48
+
+
 def slopes(rows: Sequence[CostRow]) -> dict[str, float]:
-    """Fitted log-log slopes against P of both times and both node counts, over rows with
-    P >= 12 (K >= 2; smaller sizes measure Python's call overhead more than the graph)."""
-    big = [r for r in rows if r.params >= 12] or list(rows)
+    """Fitted log-log slopes against P of both times and both node counts, over the rows with
+    P >= FIT_MIN_PARAMS (all rows when fewer than two are that big)."""
+    big = [r for r in rows if r.params >= FIT_MIN_PARAMS]
+    if len(big) < 2:
+        big = list(rows)
     p = [r.params for r in big]
     return {
         "backprop time": fit_slope(p, [r.backprop_seconds for r in big]),
@@ -181,8 +188,14 @@ def slopes(rows: Sequence[CostRow]) -> dict[str, float]:
     }
 
 
-def plot(rows: Sequence[CostRow], path: Path, title: str) -> Path:
-    """Time and node counts against P on log-log axes, the fitted slopes in the legends."""
+def plot(rows: Sequence[CostRow], path: Path, title: str,
+         extra: Sequence[CostRow] = ()) -> Path:
+    """Time and node counts against P on log-log axes, the fitted slopes in the legends.
+
+    Args:
+        rows: the sizes of one family, joined by lines and fitted.
+        extra: single points of other graphs (drawn as stars, not fitted).
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -201,11 +214,20 @@ def plot(rows: Sequence[CostRow], path: Path, title: str) -> Path:
     ax_nodes.loglog(p, [r.fd_nodes for r in rows], "s-",
                     label=f"central differences: 2PN (slope {fitted['fd nodes']:.2f})")
     ax_nodes.set_ylabel("graph nodes evaluated")
+    for r in extra:
+        ax_time.loglog([r.params], [r.backprop_seconds], "*", ms=11, color="tab:blue",
+                       markeredgecolor="black", label=f"{r.name}: backprop")
+        ax_time.loglog([r.params], [r.fd_seconds], "*", ms=11, color="tab:orange",
+                       markeredgecolor="black", label=f"{r.name}: central differences")
+        ax_nodes.loglog([r.params], [r.backprop_nodes], "*", ms=11, color="tab:blue",
+                        markeredgecolor="black", label=f"{r.name}: backprop")
+        ax_nodes.loglog([r.params], [r.fd_nodes], "*", ms=11, color="tab:orange",
+                        markeredgecolor="black", label=f"{r.name}: central differences")
     for ax in (ax_time, ax_nodes):
         ax.set_xlabel("parameters P")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
-    fig.suptitle(title)
+    fig.suptitle(f"{title}\n(slopes fitted over P >= {FIT_MIN_PARAMS})", fontsize=11)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
