@@ -422,7 +422,8 @@ def run_cost(folder: Path, ks: tuple[int, ...] = COST_KS, seed: int = 0,
     lines = [
         "The A/B/C graph, one sample: every dL/dA, dL/dB, dL/dC (P = 3K^2 parameters) by one "
         "forward + backward pass (2N nodes) and by central differences (2P forward passes, "
-        "2PN nodes), N = 6K^2 + K - 1 op nodes. Times: median of up to 5 runs.",
+        "2PN nodes), N = 6K^2 + K - 1 op nodes. Times: median of up to 25 (backprop) and 5 "
+        "(fd) runs.",
         cost.format_table(rows),
     ]
     if fitted:
