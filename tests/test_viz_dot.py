@@ -7,8 +7,7 @@ import re
 import pytest
 
 from engine import Value, name_scope, topological_order
-from viz import GraphvizNotFoundError, draw_dot, node_names, op_node_name, save
-from viz import style
+from viz import GraphvizNotFoundError, draw_dot, node_names, op_node_name, save, style
 from viz.format import compact
 
 pytest.importorskip("graphviz")

@@ -110,10 +110,13 @@ def parse_expression(text: str, variables: Mapping[str, float]) -> tuple[Value, 
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as error:
-        raise ExpressionError(f"{text!r} is not a valid expression: {error.msg}") from None
-    except (RecursionError, MemoryError):
-        raise ExpressionError(f"the expression is nested too deeply to parse: {text[:40]!r}...")\
+        raise ExpressionError(f"{_shorten(text)!r} is not a valid expression: {error.msg}")\
             from None
+    except (RecursionError, MemoryError):
+        # CPython's parser recurses: a few thousand nested terms exhaust its stack.
+        raise ExpressionError(
+            f"the expression is nested too deeply to parse: {_shorten(text)!r}"
+        ) from None
     return _evaluate(tree, leaves), leaves
 
 
@@ -237,5 +240,9 @@ def _snippet(node: ast.AST) -> str:
         text = ast.unparse(node)
     except Exception:  # the snippet only decorates the message
         return type(node).__name__
-    return text if len(text) <= 40 else text[:37] + "..."
+    return _shorten(text)
+
+
+def _shorten(text: str, width: int = 40) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
 
