@@ -2,6 +2,7 @@
 
 from .dot import draw_dot
 from .expr import ExpressionError, parse_expression
+from .flipbook import write_flipbook
 from .format import compact
 from .names import node_names, op_node_name
 from .paths import ChainPath, ChainRulePaths, chain_rule_paths
@@ -23,4 +24,5 @@ __all__ = [
     "save",
     "trace",
     "trace_markdown",
+    "write_flipbook",
 ]

@@ -1,0 +1,397 @@
+"""viz.flipbook: the step-through page, checked as files and driven in headless chromium."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine import Value, backward_steps, topological_order
+from viz import node_names
+from viz.flipbook import MAX_STEPS, build_flipbook, clean_svg, write_flipbook
+from viz.trace import format_update, step_names
+
+SVG = "{http://www.w3.org/2000/svg}"
+FOCUS = "#ea580c"  # viz.style.FOCUS: the current node and the edges its step writes
+
+
+def neuron() -> tuple[Value, dict[str, Value]]:
+    """The lecture's neuron o = tanh(x1 w1 + x2 w2 + b), at the lecture's point."""
+    leaves = {
+        name: Value(x, label=name)
+        for name, x in [("x1", 2.0), ("x2", 0.0), ("w1", -3.0), ("w2", 1.0),
+                        ("b", 6.8813735870195432)]
+    }
+    n = leaves["x1"] * leaves["w1"] + leaves["x2"] * leaves["w2"] + leaves["b"]
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    return o, leaves
+
+
+def fan_out() -> tuple[Value, dict[str, Value]]:
+    """L = a*a + a*b: a is used three times (twice by one op), so its grad accumulates.
+
+    dL/da = 2a + b, dL/db = a.
+    """
+    a, b = Value(1.5, label="a"), Value(-2.0, label="b")
+    out = a * a + a * b
+    out.label = "L"
+    return out, {"a": a, "b": b}
+
+
+def engine_grads(root: Value, leaves: dict[str, Value]) -> dict[str, float]:
+    for node in topological_order(root):
+        node.grad = 0.0
+    root.backward()
+    return {name: leaf.grad for name, leaf in leaves.items()}
+
+
+def nodes_by_title(svg: str) -> dict[str, ET.Element]:
+    tree = ET.fromstring(svg)
+    found = {}
+    for g in tree.iter(f"{SVG}g"):
+        if g.get("class") == "node":
+            title = g.find(f"{SVG}title")
+            assert title is not None and title.text
+            found[title.text] = g
+    return found
+
+
+def texts(element: ET.Element) -> list[str]:
+    return ["".join(t.itertext()) for t in element.iter(f"{SVG}text")]
+
+
+def strokes(element: ET.Element) -> set[str]:
+    """The outline colours of a drawn node's shapes (inside the tooltip's <a> wrapper)."""
+    shapes = (f"{SVG}polygon", f"{SVG}ellipse", f"{SVG}path")
+    return {shape.get("stroke", "") for shape in element.iter() if shape.tag in shapes}
+
+
+# --- the page as files (needs dot, no browser) ------------------------------------------------
+
+
+@pytest.mark.dot
+def test_frames_show_grads_as_they_become_known() -> None:
+    o, leaves = neuron()
+    order = topological_order(o)
+    ids = node_names(order)
+    steps = list(backward_steps(o))
+    book = build_flipbook(o)
+    assert len(book.frames) == len(steps) + 1 == 6
+    assert len(book.questions) == len(steps)
+    unknown = []
+    for svg in book.frames:
+        drawn = nodes_by_title(svg)
+        values = [drawn[ids[node]] for node in order]
+        unknown.append(sum("grad ?" in texts(g) for g in values))
+    # Frame 0: the forward graph, no grad known; then fewer unknowns each step; none at the end.
+    assert unknown[0] == len(order)
+    assert unknown == sorted(unknown, reverse=True)
+    assert unknown[-1] == 0
+    last = nodes_by_title(book.frames[-1])
+    assert "grad -1.5" in texts(last[ids[leaves["x1"]]])  # do/dx1 = w1 (1 - o^2)
+    assert "grad 0" in texts(last[ids[leaves["w2"]]])  # do/dw2 = x2 (1 - o^2) = 0
+
+
+@pytest.mark.dot
+def test_each_frame_focuses_its_step_and_each_question_hides_its_answers() -> None:
+    o, _ = neuron()
+    order = topological_order(o)
+    ids = node_names(order)
+    steps = list(backward_steps(o))
+    book = build_flipbook(o)
+    for step, frame, question in zip(steps, book.frames[1:], book.questions, strict=True):
+        answer_nodes, question_nodes = nodes_by_title(frame), nodes_by_title(question)
+        assert FOCUS in strokes(answer_nodes[ids[step.node]])
+        assert FOCUS in strokes(question_nodes[ids[step.node]])
+        others = [n for n in order if n is not step.node]
+        assert all(FOCUS not in strokes(answer_nodes[ids[n]]) for n in others)
+        for update in step.updates:
+            # Every parent is new here (no fan-out in the neuron): unknown before, known after.
+            assert "grad ?" in texts(question_nodes[ids[update.parent]])
+            assert "grad ?" not in texts(answer_nodes[ids[update.parent]])
+
+
+@pytest.mark.dot
+def test_page_data_matches_the_engine(tmp_path: Path) -> None:
+    root, leaves = fan_out()
+    path = write_flipbook(root, tmp_path / "steps.html", title="a*a + a*b")
+    page = path.read_text(encoding="utf-8")
+    payload = re.search(
+        r'<script type="application/json" id="flipbook-data">(.*?)</script>', page, re.S
+    )
+    assert payload is not None
+    data = json.loads(payload.group(1).replace("<\\/", "</"))
+    expected = engine_grads(root, leaves)
+    assert expected == {"a": 2 * 1.5 - 2.0, "b": 1.5}
+    # The gradient table's last row holds the engine's grads, every digit.
+    leaf_names = re.findall(r'<tr data-label="([^"]+)" data-index="(\d+)">', page)
+    final = data["leafGrads"][-1]
+    shown = {name: float(final[int(i)][1]) for name, i in leaf_names}
+    assert shown == expected
+    # The quiz answers are the grads each step leaves, and the arithmetic is the trace's.
+    names = step_names(topological_order(root))
+    for leaf in leaves.values():
+        leaf.grad = 0.0
+    for record, step in zip(data["steps"], backward_steps(root), strict=True):
+        last = {u.parent: u.after for u in step.updates}
+        assert [(q["name"], float(q["answer"])) for q in record["quiz"]] == [
+            (names[p], after) for p, after in last.items()
+        ]
+        for update in step.updates:
+            line = format_update(names[update.parent], update, step.upstream, 4)
+            tail = line[len(names[update.parent]):].replace("(", "").replace(")", "")
+            assert tail in re.sub(r"<[^>]+>", "", record["answer"]).replace("(", "").replace(
+                ")", "")
+    # Step 2 is a*a and a is used once more (by a*b): the page says its grad is not final yet.
+    assert "used 1 more time" in data["steps"][1]["answer"]
+    assert "used" not in data["steps"][2]["answer"]
+
+
+@pytest.mark.dot
+def test_page_is_self_contained(tmp_path: Path) -> None:
+    root, _ = neuron()
+    page = write_flipbook(root, tmp_path / "steps.html").read_text(encoding="utf-8")
+    assert page.startswith("<!doctype html>")
+    assert "<?xml" not in page and "<!DOCTYPE svg" not in page
+    namespaces = {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
+    urls = set(re.findall(r"https?://[^\s\"'<>)]+", page))
+    assert urls <= namespaces, urls - namespaces
+    assert not re.search(r"<(link|img|iframe)\b|\bsrc=|@import|url\(", page)
+    assert page.count("<template id=\"frame-") == 6
+    assert page.count("<template id=\"question-") == 5
+
+
+@pytest.mark.dot
+def test_graph_is_left_as_it_was(tmp_path: Path) -> None:
+    root, _ = neuron()
+    order = topological_order(root)
+    for i, node in enumerate(order):
+        node.grad = float(i)
+    labels = [node.label for node in order]
+    write_flipbook(root, tmp_path / "steps.html")
+    assert [node.grad for node in order] == [float(i) for i in range(len(order))]
+    assert [node.label for node in order] == labels
+
+
+@pytest.mark.dot
+def test_without_quiz_there_is_no_toggle(tmp_path: Path) -> None:
+    root, _ = fan_out()
+    page = write_flipbook(root, tmp_path / "steps.html", quiz=False).read_text(encoding="utf-8")
+    assert 'id="quiz-toggle"' not in page and "<template id=\"question-" not in page
+
+
+@pytest.mark.dot
+def test_python_m_viz_step_writes_the_page(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                           ) -> None:
+    from viz.__main__ import main
+
+    out = tmp_path / "steps.html"
+    assert main(["step", "tanh(a*b + c)", "a=2", "b=-3", "c=10", "-o", str(out)]) == 0
+    assert f"wrote {out}" in capsys.readouterr().out
+    assert out.read_text(encoding="utf-8").count("<template id=\"frame-") == 4
+
+
+def test_too_many_steps_is_refused() -> None:
+    x = Value(0.5, label="x")
+    for _ in range(MAX_STEPS + 1):
+        x = x.tanh()
+    with pytest.raises(ValueError, match=f"{MAX_STEPS + 1} backward steps, more than the "
+                                         f"{MAX_STEPS} a flipbook holds"):
+        build_flipbook(x)
+
+
+def test_clean_svg_drops_the_prolog() -> None:
+    raw = ('<?xml version="1.0"?>\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN"\n'
+           ' "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n<!-- made by dot -->\n'
+           '<svg width="1pt"><g/></svg>\n')
+    assert clean_svg(raw) == '<svg width="1pt"><g/></svg>'
+
+
+# --- the page in a real browser ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One headless chromium for the module, driven by the system chromedriver (no downloads)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must never fetch a driver
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--no-first-run", "--window-size=1280,1000",
+                     f"--user-data-dir={profile}"]:
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path="/usr/bin/chromedriver"),
+                              options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, dict[str, float]]]:
+    folder = tmp_path_factory.mktemp("flipbooks")
+    made = {}
+    for name, build in [("neuron", neuron), ("fan_out", fan_out)]:
+        root, leaves = build()
+        path = write_flipbook(root, folder / f"{name}.html")
+        made[name] = (path, engine_grads(root, leaves))
+    return made
+
+
+def open_page(driver: Any, path: Path) -> None:
+    driver.get(path.resolve().as_uri())
+    assert driver.find_element("id", "counter").text.startswith("step 0 / ")
+
+
+def counter(driver: Any) -> str:
+    return str(driver.find_element("id", "counter").text)
+
+
+def shown_grad(driver: Any, label: str) -> tuple[str, str]:
+    cell = driver.find_element("css selector", f'#grads tr[data-label="{label}"] td.grad')
+    return cell.text, cell.get_attribute("data-grad")
+
+
+@pytest.mark.dot
+@pytest.mark.browser
+def test_next_and_arrow_keys_step_to_the_engine_grads(browser: Any, pages: Any) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    path, grads = pages["neuron"]
+    open_page(browser, path)
+    assert shown_grad(browser, "x1") == ("?", "")
+    browser.find_element("id", "next").click()
+    assert counter(browser) == "step 1 / 5"
+    body = browser.find_element("tag name", "body")
+    body.send_keys(Keys.ARROW_RIGHT)
+    assert counter(browser) == "step 2 / 5"
+    while browser.find_element("id", "next").is_enabled():
+        browser.find_element("id", "next").click()
+    assert counter(browser) == "step 5 / 5"
+    for label, grad in grads.items():
+        text, full = shown_grad(browser, label)
+        assert float(full) == grad  # every digit
+        assert float(text) == pytest.approx(grad, rel=1e-3, abs=1e-12)  # shown to 4 digits
+    assert "Backward is done" in browser.find_element("id", "arithmetic").text
+    body.send_keys(Keys.ARROW_LEFT)
+    assert counter(browser) == "step 4 / 5"
+    browser.find_element("id", "prev").click()
+    assert counter(browser) == "step 3 / 5"
+    # The slider jumps anywhere; frame 0 again shows no grads.
+    browser.execute_script(
+        "const s = document.getElementById('slider'); s.value = '0';"
+        "s.dispatchEvent(new Event('input'));"
+    )
+    assert counter(browser) == "step 0 / 5"
+    assert shown_grad(browser, "w1") == ("?", "")
+    assert not browser.find_element("id", "prev").is_enabled()
+
+
+@pytest.mark.dot
+@pytest.mark.browser
+def test_arithmetic_of_the_current_step(browser: Any, pages: Any) -> None:
+    path, _ = pages["fan_out"]
+    open_page(browser, path)
+    for _ in range(3):
+        browser.find_element("id", "next").click()
+    text = browser.find_element("id", "arithmetic").text
+    # Steps: L, then a*a, then a*b; at a*b, a gets b = -2.0 on top of the 3.0 from a*a.
+    assert "Step 3 of 3" in text
+    assert "a.grad += -2.0 x 1.0 = -2.0 (now 1.0)" in text
+    assert "b.grad += 1.5 x 1.0 = 1.5" in text
+    assert shown_grad(browser, "a")[1] == repr(2 * 1.5 - 2.0)
+    browser.find_element("id", "prev").click()
+    text = browser.find_element("id", "arithmetic").text
+    assert "a.grad += 1.5 x 1.0 = 1.5\n" in text  # a*a: the first use starts from zero
+    assert "a.grad += 1.5 x 1.0 = 1.5 (now 3.0)" in text
+    assert "used 1 more time" in text
+
+
+@pytest.mark.dot
+@pytest.mark.browser
+def test_quiz_rejects_a_wrong_answer_and_accepts_the_right_one(browser: Any, pages: Any) -> None:
+    path, _ = pages["fan_out"]
+    open_page(browser, path)
+    browser.find_element("id", "next").click()  # step 1 seen without the quiz
+    browser.find_element("id", "quiz-toggle").click()
+    browser.find_element("id", "next").click()
+    assert counter(browser) == "step 2 / 3 (your turn)"
+    assert not browser.find_element("id", "next").is_enabled()
+    # Step 2 is a*a with upstream 1: a gets a twice, 0 + 1.5 + 1.5 = 3.
+    (only,) = browser.find_elements("css selector", "#quiz-inputs input.quiz-input")
+    assert only.get_attribute("data-parent") == "a"
+    assert shown_grad(browser, "a") == ("?", "")  # the answer is not on screen yet
+    browser.find_element("id", "quiz-check").click()
+    assert "Type a number" in browser.find_element("id", "quiz-result").text
+    only.send_keys("1.5")  # one use forgotten
+    browser.find_element("id", "quiz-check").click()
+    result = browser.find_element("id", "quiz-result")
+    assert result.get_attribute("class") == "wrong" and "a.grad" in result.text
+    assert counter(browser) == "step 2 / 3 (your turn)"
+    only.clear()
+    only.send_keys("3\n")  # Enter checks
+    assert browser.find_element("id", "quiz-result").get_attribute("class") == "right"
+    assert counter(browser) == "step 2 / 3"
+    assert shown_grad(browser, "a")[1] == "3.0"
+    # Step 3 is a*b: a.grad = 3 + b = 1, b.grad = a = 1.5.
+    browser.find_element("id", "next").click()
+    assert counter(browser) == "step 3 / 3 (your turn)"
+    inputs = browser.find_elements("css selector", "#quiz-inputs input.quiz-input")
+    assert [i.get_attribute("data-parent") for i in inputs] == ["a", "b"]
+    inputs[0].send_keys("-2")  # the accumulation forgotten
+    inputs[1].send_keys("1.5")
+    browser.find_element("id", "quiz-check").click()
+    result = browser.find_element("id", "quiz-result")
+    assert result.get_attribute("class") == "wrong"
+    assert "a.grad" in result.text and "b.grad" not in result.text
+    inputs[0].clear()
+    inputs[0].send_keys("1.004")  # within 0.5%
+    browser.find_element("id", "quiz-check").click()
+    assert browser.find_element("id", "quiz-result").get_attribute("class") == "right"
+    assert counter(browser) == "step 3 / 3"
+    # Going back shows answered steps; "Show answer" reveals a step without typing.
+    open_page(browser, path)
+    browser.find_element("id", "quiz-toggle").click()
+    browser.find_element("id", "next").click()
+    assert counter(browser) == "step 1 / 3 (your turn)"
+    browser.find_element("id", "quiz-reveal").click()
+    assert counter(browser) == "step 1 / 3"
+    assert "Answer shown" in browser.find_element("id", "quiz-result").text
+
+
+@pytest.mark.dot
+@pytest.mark.browser
+def test_a_frame_screenshot_is_not_blank_and_nothing_is_fetched(browser: Any, pages: Any) -> None:
+    from matplotlib import image
+
+    path, _ = pages["neuron"]
+    open_page(browser, path)
+    browser.find_element("id", "next").click()
+    png = browser.find_element("id", "frame").screenshot_as_png
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    pixels = image.imread(io.BytesIO(png), format="png")
+    height, width = pixels.shape[:2]
+    assert width > 400 and height > 150
+    colours = {tuple(int(c * 255 + 0.5) for c in px[:3]) for px in pixels.reshape(-1, 4)[::7]}
+    assert len(colours) > 20
+    # The focus orange of the current node is on screen.
+    assert any(abs(r - 0xEA) < 20 and abs(g - 0x58) < 30 and b < 60 for r, g, b in colours)
+    assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == []
