@@ -189,3 +189,24 @@ def test_graph_drawing_has_the_blocks(tmp_path: Path) -> None:
 def test_bad_arguments_are_refused() -> None:
     with pytest.raises(SystemExit, match="--k, --n and --cost-k must be >= 1"):
         abc.main(["--k", "0"])
+
+
+def test_without_torch_the_comparison_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "torch", None)  # makes `import torch` raise ImportError
+    result = abc.compare(2, 0)
+    assert result.torch_loss is None
+    assert all(block.torch is None for block in result.blocks)
+    text = abc.format_comparison(result)
+    assert "torch is not installed: engine vs hand only (pip install torch==2.13.0)" in text
+    assert "max |engine - torch|" not in text
+
+
+def test_without_dot_the_drawing_is_dot_text(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no Graphviz programs to find
+    path = abc.draw_graph(tmp_path, k=2, seed=0)
+    assert path.name == "graph_k2.dot"
+    text = path.read_text()
+    assert text.startswith("digraph") and "cluster" in text and "y[1]" in text
