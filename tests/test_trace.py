@@ -36,18 +36,18 @@ def neuron() -> tuple[Value, dict[str, Value]]:
 
 def test_the_chain_rule_form_by_hand() -> None:
     z, _, _ = issue_graph()
-    # The constant 2.0 is unlabelled: it is named v3 by its place in the topological order.
+    # The constant 2.0 is unlabelled: it is named #3 by its place in the topological order.
     assert [n.label for n in topological_order(z)][3] == ""
     assert trace(z) == (
         "backward of z: 3 steps, each node's grad is dz/d(node)\n"
         "step 1  z (+): grad 1.0  ->  u.grad += 1.0 x 1.0 = 1.0;  v.grad += 1.0 x 1.0 = 1.0\n"
-        "step 2  u (*): grad 1.0  ->  a.grad += 2.0 x 1.0 = 2.0;  v3.grad += 3.0 x 1.0 = 3.0\n"
+        "step 2  u (*): grad 1.0  ->  a.grad += 2.0 x 1.0 = 2.0;  #3.grad += 3.0 x 1.0 = 3.0\n"
         "step 3  v (*): grad 1.0  ->  a.grad += -4.0 x 1.0 = -4.0 (now -2.0);  "
         "b.grad += 3.0 x 1.0 = 3.0\n"
         "leaf gradients:\n"
         "  a = 3.0: grad -2.0\n"
         "  b = -4.0: grad 3.0\n"
-        "  v3 = 2.0: grad 3.0\n"
+        "  #3 = 2.0: grad 3.0\n"
     )
 
 
@@ -100,8 +100,8 @@ def test_duplicate_labels_get_their_position() -> None:
     x, y = Value(1.0, label="x"), Value(2.0, label="x")
     s = x + y
     names = step_names(topological_order(s))
-    assert sorted(names.values()) == ["v2", "x:v0", "x:v1"]
-    assert "x:v0.grad += 1.0 x 1.0 = 1.0" in trace(s)
+    assert sorted(names.values()) == ["#2", "x#0", "x#1"]
+    assert "x#0.grad += 1.0 x 1.0 = 1.0" in trace(s)
 
 
 def test_markdown_tables() -> None:

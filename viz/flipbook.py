@@ -111,7 +111,7 @@ def build_flipbook(root: Value, *, quiz: bool = True, digits: int = DIGITS) -> F
         ]
 
     # An unlabelled inner node has no name in a drawing, yet the arithmetic must name it: label
-    # it with its text name (v<i>) while drawing, and give the graph back as it was.
+    # it with its text name (#<i>) while drawing, and give the graph back as it was.
     unnamed = [node for node in order if node._prev and not node.label]
     for node in unnamed:
         node.label = names[node]

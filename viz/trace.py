@@ -13,19 +13,19 @@ DIGITS = 6
 
 
 def step_names(order: Sequence[Value]) -> dict[Value, str]:
-    """A name per node for text: its label, else ``v<i>`` from its place ``i`` in ``order``.
+    """A name per node for text: its label, else ``#<i>`` from its place ``i`` in ``order``.
 
-    ``v<i>`` is the name a drawing gives the node (``viz.node_names``), so an unlabelled node in a
-    trace can be found in the SVG. A label used by several nodes gets ``:v<i>`` appended, so that
-    every name in a trace means one node.
+    ``#7`` is the node a drawing names ``v7`` (``viz.node_names``), and ``#`` keeps it apart from
+    labels such as ``v[1]``. A label used by several nodes gets ``#<i>`` appended (``x#3``), so
+    that every name in a trace means one node.
     """
     counts = Counter(node.label for node in order if node.label)
     names = {}
     for i, node in enumerate(order):
         if not node.label:
-            names[node] = f"v{i}"
+            names[node] = f"#{i}"
         elif counts[node.label] > 1:
-            names[node] = f"{node.label}:v{i}"
+            names[node] = f"{node.label}#{i}"
         else:
             names[node] = node.label
     return names
