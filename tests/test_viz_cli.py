@@ -105,3 +105,13 @@ def test_runs_as_a_program(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "d/dw = " in done.stdout
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.dot
+def test_step_writes_the_real_flipbook(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("viz.flipbook")
+    out = tmp_path / "steps.html"
+    assert main(["step", "tanh(a*b)", "a=0.5", "b=-2", "-o", str(out)]) == 0
+    assert capsys.readouterr().out.strip() == f"wrote {out}"
+    page = out.read_text(encoding="utf-8")
+    assert page.lstrip().lower().startswith("<!doctype html") and "<svg" in page

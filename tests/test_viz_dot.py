@@ -363,3 +363,14 @@ def test_dot_missing_names_the_fix_and_the_dot_text_still_works(
 def test_save_refuses_an_unknown_suffix(tmp_path: pytest.TempPathFactory) -> None:
     with pytest.raises(ValueError, match=r"cannot tell the format of .*g\.jpeg"):
         save(Value(1.0), tmp_path / "g.jpeg")  # type: ignore[operator]
+
+
+def test_importing_viz_loads_neither_graphviz_nor_nn() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = "import sys, viz; print(sorted({'graphviz', 'nn', 'torch'} & set(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1],
+                          capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "[]"
