@@ -172,7 +172,7 @@ def _format_vector(name: str, values: Vec) -> str:
     return f"{name} = [" + ", ".join(repr(item) for item in values) + "]"
 
 
-def _entry_name(block: str, i: int, j: int, columns: int) -> str:
+def _entry_name(block: str, i: int, j: int) -> str:
     if block == "x":
         return f"dL/dx[{i + 1}]"
     return f"dL/d{block}[{i + 1},{j + 1}]"
@@ -204,7 +204,7 @@ def format_comparison(result: Comparison) -> str:
         for i, row in enumerate(block.engine):
             for j, value in enumerate(row):
                 rows.append((
-                    _entry_name(block.name, i, j, len(row)),
+                    _entry_name(block.name, i, j),
                     repr(value),
                     repr(block.hand[i][j]),
                     repr(block.torch[i][j]) if block.torch is not None else "-",
