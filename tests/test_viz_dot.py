@@ -222,6 +222,8 @@ def test_mistakes_are_named() -> None:
         draw_dot(2.0)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"highlight: 'z' .* is not in the graph"):
         draw_dot(out, highlight=Value(1.0, label="z"))
+    with pytest.raises(ValueError, match="max_nodes must be an int >= 1 or None, got '5'"):
+        draw_dot(out, max_nodes="5")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="slice needs Values, got 'a'"):
         draw_dot(out, slice=["a"])  # type: ignore[list-item]
 

@@ -91,6 +91,9 @@ def draw_dot(
         raise TypeError(f"draw_dot needs a Value as root, got {root!r} ({type(root).__name__})")
     if rankdir not in RANKDIRS:
         raise ValueError(f"rankdir must be one of {RANKDIRS}, got {rankdir!r}")
+    if max_nodes is not None and (isinstance(max_nodes, bool) or not isinstance(max_nodes, int)
+                                  or max_nodes < 1):
+        raise ValueError(f"max_nodes must be an int >= 1 or None, got {max_nodes!r}")
     if not isinstance(format, str):
         raise TypeError(f"format must be a string such as 'svg' or 'png', got {format!r}")
     order = topological_order(root)
