@@ -4,6 +4,7 @@ from .anomaly import detect_anomaly, first_anomaly, nonfinite_nodes, origin
 from .checks import CheckReport, compare_with_torch, gradcheck
 from .functional import grad
 from .graph import topological_order
+from .jit import JitError, JitMismatchError, jit
 from .modes import cyclic_gc_paused, is_grad_enabled, name_scope, no_grad
 from .steps import BackwardStep, ParentUpdate, backward_steps
 from .value import Value, prepare_backward
@@ -11,6 +12,8 @@ from .value import Value, prepare_backward
 __all__ = [
     "BackwardStep",
     "CheckReport",
+    "JitError",
+    "JitMismatchError",
     "ParentUpdate",
     "Value",
     "backward_steps",
@@ -21,6 +24,7 @@ __all__ = [
     "grad",
     "gradcheck",
     "is_grad_enabled",
+    "jit",
     "name_scope",
     "no_grad",
     "nonfinite_nodes",

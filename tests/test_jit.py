@@ -1,0 +1,549 @@
+"""engine.jit: compiled values and gradients equal the eager ones; tracing, check mode, source."""
+
+from __future__ import annotations
+
+import ast
+import math
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine import Value, name_scope, no_grad
+from engine.codegen import JitError, generate, identifier
+from engine.graph import topological_order
+from engine.jit import JitMismatchError, jit
+from engine.value import _result
+
+
+def same(a: float, b: float) -> bool:
+    """Equal floats, nan equal to nan: the compiled code repeats the engine's float operations."""
+    return a == b or (math.isnan(a) and math.isnan(b))
+
+
+def eager_and_jit(fn, make_args, params=()):
+    """Run ``fn`` eagerly and through jit on equal fresh arguments; return both outputs and the
+    gradients of every argument Value and parameter after ``backward()``."""
+    results = []
+    for runner in (fn, jit(fn)):
+        for p in params:
+            p.grad = 0.0
+        args = make_args()
+        out = runner(*args)
+        out.backward()
+        leaves = [a for a in _values(args)]
+        results.append((out.data, [v.grad for v in leaves] + [p.grad for p in params]))
+    return results
+
+
+def _values(obj):
+    if isinstance(obj, Value):
+        yield obj
+    elif isinstance(obj, list | tuple):
+        for item in obj:
+            yield from _values(item)
+
+
+# --- random graphs -------------------------------------------------------------------------------
+
+UNARY = {
+    "exp": lambda a: a.exp(),
+    "log": lambda a: a.log(),
+    "tanh": lambda a: a.tanh(),
+    "sigmoid": lambda a: a.sigmoid(),
+    "relu": lambda a: a.relu(),
+    "neg": lambda a: -a,
+    "square": lambda a: a**2,
+    "cube": lambda a: a**3,
+    "sqrt": lambda a: a.sqrt(),
+    "recip": lambda a: a**-1,
+    "third": lambda a: a ** (1.0 / 3.0),  # an exponent the op string rounds ("**0.333333")
+    "pow0": lambda a: a**0,
+    "scale": lambda a: a * 0.7,
+    "shift": lambda a: 1.5 - a,
+    "rpow": lambda a: 2.0**a,
+}
+BINARY = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
+    "pow": lambda a, b: a**b,
+}
+
+step = st.one_of(
+    st.tuples(st.sampled_from(sorted(UNARY)), st.integers(0, 50)),
+    st.tuples(st.sampled_from(sorted(BINARY)), st.integers(0, 50), st.integers(0, 50)),
+)
+program = st.lists(step, min_size=1, max_size=25)
+point = st.lists(st.floats(-3.0, 3.0, allow_nan=False), min_size=3, max_size=3)
+
+
+def run_program(steps, xs):
+    """Apply the steps to a growing list of nodes (indices wrap around), summing the last few."""
+    nodes = list(xs)
+    for op, *picks in steps:
+        args = [nodes[k % len(nodes)] for k in picks]
+        fn = UNARY.get(op) or BINARY[op]
+        nodes.append(fn(*args))
+    total = nodes[-1]
+    for node in nodes[-3:-1]:
+        total = total + node
+    return total if isinstance(total, Value) else Value(total)
+
+
+@settings(max_examples=60, deadline=None)
+@given(program, point, st.booleans())
+def test_random_graphs_match_eager_exactly(steps, xs, second_is_float):
+    w = Value(0.3, label="w")  # captured, as a parameter would be
+
+    def fn(a, b, c):
+        return run_program(steps, [a, b * w, c])
+
+    def make_args():
+        b = xs[1] if second_is_float else Value(xs[1], label="b")
+        return [Value(xs[0], label="a"), b, Value(xs[2])]
+
+    (eager_out, eager_grads), (jit_out, jit_grads) = eager_and_jit(fn, make_args, [w])
+    assert same(jit_out, eager_out)
+    assert all(same(g, e) for g, e in zip(jit_grads, eager_grads, strict=True)), (
+        jit_grads, eager_grads)
+
+
+@settings(max_examples=30, deadline=None)
+@given(program, point)
+def test_replay_on_new_data_matches_eager(steps, xs):
+    """Traced once at one point, replayed at another: same numbers as an eager run there."""
+    compiled = jit(lambda a, b, c: run_program(steps, [a, b, c]))
+    compiled(Value(1.0), Value(2.0), Value(0.5))
+    leaves = [Value(x) for x in xs]
+    out = compiled(*leaves)
+    out.backward()
+    eager_leaves = [Value(x) for x in xs]
+    eager = run_program(steps, eager_leaves)
+    eager.backward()
+    assert compiled.traces == 1
+    assert same(out.data, eager.data)
+    for got, want in zip(leaves, eager_leaves, strict=True):
+        assert same(got.grad, want.grad)
+
+
+def test_edge_values_follow_the_engine():
+    """inf, nan, log(0), 0 ** 0 and relu(0) give the eager engine's numbers and gradients."""
+
+    def fn(a, b, c):
+        return (a.log() + (b**c) + (c * 1000.0).exp() + a.relu() + (a**0.5)) * b.sigmoid()
+
+    for point in ([0.0, 0.0, 0.0], [0.0, -1.0, 2.0], [-1.0, 2.0, 1.0], [1e-300, 3.0, -2.0]):
+        (eager_out, eager_grads), (jit_out, jit_grads) = eager_and_jit(
+            fn, lambda point=point: [Value(x) for x in point])
+        assert same(jit_out, eager_out)
+        assert all(same(g, e) for g, e in zip(jit_grads, eager_grads, strict=True))
+
+
+# --- the graphs of the labs ----------------------------------------------------------------------
+
+
+def hand_mlp(rng):
+    """A 2-4-4-1 tanh MLP built by hand with scopes and labels, as nn builds its networks."""
+    layers = []
+    for index, (nin, nout) in enumerate([(2, 4), (4, 4), (4, 1)], start=1):
+        with name_scope(f"Layer {index}"):
+            layer = []
+            for j in range(1, nout + 1):
+                w = [Value(rng.uniform(-1, 1), label=f"w{index}.{j}.{k}") for k in range(nin)]
+                layer.append((w, Value(0.0, label=f"b{index}.{j}")))
+            layers.append(layer)
+    return layers
+
+
+def hand_forward(layers, x):
+    for index, layer in enumerate(layers, start=1):
+        with name_scope(f"Layer {index}"):
+            out = []
+            for j, (w, b) in enumerate(layer, start=1):
+                with name_scope(f"Neuron {index}.{j}"):
+                    act = b
+                    for wk, xk in zip(w, x, strict=True):
+                        act = act + wk * xk
+                    out.append(act.tanh() if index < len(layers) else act)
+            x = out
+    return x[0]
+
+
+def mse(layers, xs, ys):
+    total = Value(0.0)
+    for x, y in zip(xs, ys, strict=True):
+        total = total + (hand_forward(layers, x) - y) ** 2
+    return total / len(xs)
+
+
+def params_of(layers):
+    return [p for layer in layers for w, b in layer for p in (*w, b)]
+
+
+def test_hand_mlp_training_matches_eager_step_for_step():
+    """Three SGD steps, eager and jitted from the same weights: identical losses and weights,
+    so parameter updates between calls are seen by the compiled code."""
+    rng = random.Random(0)
+    xs = [[rng.uniform(-1, 1), rng.uniform(-1, 1)] for _ in range(8)]
+    ys = [rng.choice([-1.0, 1.0]) for _ in range(8)]
+    eager_layers, jit_layers = hand_mlp(random.Random(1)), hand_mlp(random.Random(1))
+    compiled = jit(lambda: mse(jit_layers, xs, ys))
+    for _ in range(3):
+        for layers, loss_fn in ((eager_layers, lambda: mse(eager_layers, xs, ys)),
+                                (jit_layers, compiled)):
+            params = params_of(layers)
+            for p in params:
+                p.grad = 0.0
+            loss = loss_fn()
+            loss.backward()
+            for p in params:
+                p.data -= 0.1 * p.grad
+    for p, q in zip(params_of(eager_layers), params_of(jit_layers), strict=True):
+        assert q.data == pytest.approx(p.data, rel=1e-12, abs=1e-15)
+        assert q.grad == pytest.approx(p.grad, rel=1e-12, abs=1e-15)
+    assert compiled.traces == 1
+    assert compiled.info.captured == len(params_of(jit_layers))
+
+
+def test_hand_mlp_source_reads_like_the_chain_rule():
+    layers = hand_mlp(random.Random(2))
+    compiled = jit(lambda x0, x1: hand_forward(layers, [x0, x1]))
+    compiled(0.5, -0.25)
+    source = compiled.source
+    tree = ast.parse(source)  # valid Python
+    assert isinstance(tree.body[0], ast.FunctionDef)
+    assert "w1_1_0 = _inputs[" in source and "# w1.1.0" in source
+    assert "# Layer 1 / Neuron 1.1" in source
+    # the first neuron, written as its formula; tanh's derivative from the output
+    # the first neuron as its formula: the sum has one use and tanh's derivative reads the output
+    assert "= _tanh(b1_1 + w1_1_0 * x0 + w1_1_1 * x1)" in source
+    assert "(1.0 - v" in source
+    assert "dw1_1_0 = x0 * d" in source
+
+
+def test_nn_mlp_with_hinge_loss_matches_eager():
+    nn = pytest.importorskip("nn")
+    model = nn.MLP(2, [8, 8, 1], seed=3)
+    points, labels = nn.make_moons(20, seed=4)
+    targets = [1.0 if label == 1 else -1.0 for label in labels]
+
+    def loss():
+        scores = [model(x) for x in points]
+        return nn.hinge_loss(scores, targets) + 1e-4 * sum((p * p for p in model.parameters()),
+                                                           Value(0.0))
+
+    model.zero_grad()
+    eager = loss()
+    eager.backward()
+    eager_grads = [p.grad for p in model.parameters()]
+    model.zero_grad()
+    compiled = jit(loss)
+    out = compiled()
+    out.backward()
+    assert out.data == eager.data
+    for p, want in zip(model.parameters(), eager_grads, strict=True):
+        assert same(p.grad, want)
+
+
+def abc_loss(x, a, b, c):
+    """y = A x, u = sigmoid(y), v = B x, z = u + v, w = C z, L = ||w||^2, with lists."""
+
+    def matvec(m, v):
+        out = []
+        for row in m:
+            total = row[0] * v[0]
+            for mij, vj in zip(row[1:], v[1:], strict=True):
+                total = total + mij * vj
+            out.append(total)
+        return out
+
+    with name_scope("y"):
+        y = matvec(a, x)
+    with name_scope("u"):
+        u = [yi.sigmoid() for yi in y]
+    with name_scope("v"):
+        v = matvec(b, x)
+    with name_scope("z"):
+        z = [ui + vi for ui, vi in zip(u, v, strict=True)]
+    with name_scope("w"):
+        w = matvec(c, z)
+    with name_scope("L"):
+        total = w[0] * w[0]
+        for wi in w[1:]:
+            total = total + wi * wi
+    return total
+
+
+def test_abc_graph_matches_eager_and_torch():
+    rng = random.Random(5)
+
+    def mat(k, name):
+        return [[Value(rng.uniform(-1, 1), label=f"{name}[{i},{j}]") for j in range(k)]
+                for i in range(k)]
+
+    x = [Value(rng.uniform(-1, 1), label=f"x[{i}]") for i in range(3)]
+    a, b, c = mat(3, "A"), mat(3, "B"), mat(3, "C")
+    leaves = [*x, *(e for m in (a, b, c) for row in m for e in row)]
+    eager = abc_loss(x, a, b, c)
+    eager.backward()
+    want = [leaf.grad for leaf in leaves]
+    for leaf in leaves:
+        leaf.grad = 0.0
+    compiled = jit(abc_loss)
+    out = compiled(x, a, b, c)
+    out.backward()
+    assert out.data == eager.data
+    assert all(same(leaf.grad, g) for leaf, g in zip(leaves, want, strict=True))
+    assert "# u" in compiled.source and "_sigmoid(" in compiled.source
+
+    torch = pytest.importorskip("torch")
+    tx = torch.tensor([leaf.data for leaf in x], dtype=torch.float64, requires_grad=True)
+    ta, tb, tc = (torch.tensor([[e.data for e in row] for row in m], dtype=torch.float64,
+                               requires_grad=True) for m in (a, b, c))
+    loss = ((tc @ (torch.sigmoid(ta @ tx) + tb @ tx)) ** 2).sum()
+    loss.backward()
+    assert out.data == pytest.approx(loss.item(), rel=1e-12)
+    torch_grads = [*tx.grad.tolist(), *(g for t in (ta, tb, tc) for row in t.grad.tolist()
+                                        for g in row)]
+    for leaf, g in zip(leaves, torch_grads, strict=True):
+        assert leaf.grad == pytest.approx(g, rel=1e-12, abs=1e-14)
+
+
+# --- tracing -------------------------------------------------------------------------------------
+
+
+def test_traces_once_per_argument_structure():
+    compiled = jit(lambda xs, scale: sum((x * scale for x in xs), Value(0.0)))
+    compiled([1.0, 2.0], 3.0)
+    compiled([4.0, 5.0], 6.0)
+    compiled([Value(4.0), Value(5.0)], 6.0)  # Values where floats were: a new trace
+    assert compiled.traces == 2
+    compiled([1.0, 2.0, 3.0], 1.0)  # another length
+    assert compiled.traces == 3
+    out = compiled([1.0, 2.0], Value(0.5))  # a Value scale
+    assert compiled.traces == 4
+    assert out.data == 1.5
+    for _ in range(3):
+        compiled([7.0, 8.0], 2.0)
+        compiled([Value(7.0), Value(8.0)], 2.0)
+    assert compiled.traces == 4
+    assert compiled([7.0, 8.0], 2.0).data == 30.0
+
+
+def test_static_arguments_are_part_of_the_key():
+    compiled = jit(lambda x, act: getattr(x, act)())
+    assert compiled(Value(-1.0), "relu").data == 0.0
+    assert compiled(Value(0.5), "tanh").data == math.tanh(0.5)
+    assert compiled(Value(0.7), "relu").data == 0.7
+    assert compiled.traces == 2
+    with pytest.raises(TypeError, match="not hashable"):
+        compiled(Value(1.0), {"act": "relu"})
+
+
+def test_keyword_arguments():
+    compiled = jit(lambda x, *, y: x * y)
+    out = compiled(Value(2.0), y=Value(3.0))
+    assert out.data == 6.0
+    assert compiled(Value(2.0), y=4.0).data == 8.0
+    assert compiled.traces == 2
+
+
+def test_check_catches_a_branch_that_went_the_other_way():
+    def branchy(x):
+        return x * 2.0 if x.data > 0 else x * -3.0
+
+    compiled = jit(branchy, check=True)
+    assert compiled(Value(1.0)).data == 2.0
+    assert compiled(Value(5.0)).data == 10.0  # same branch: fine
+    with pytest.raises(JitMismatchError, match="frozen when the function is traced"):
+        compiled(Value(-1.0))
+    unchecked = jit(branchy)
+    unchecked(Value(1.0))
+    assert unchecked(Value(-1.0)).data == -2.0  # the frozen branch, silently
+
+
+def test_check_catches_a_gradient_difference():
+    def kinked(x):
+        # relu by hand: at x = 0 both branches give 0.0, but their slopes are 1 and 0
+        return x * 1.0 if x.data > 0 else x * 0.0
+
+    compiled = jit(kinked, check=True)
+    compiled(Value(1.0, label="x"))
+    with pytest.raises(JitMismatchError, match=r"d output / d x is 0\.0 eagerly but 1\.0"):
+        compiled(Value(0.0, label="x"))
+
+
+def test_parameters_read_by_reference_and_constants_folded():
+    w = Value(2.0, label="w")
+
+    def fn(x):
+        return x * w + Value(10.0) * 3.0  # 10.0 and 3.0: nobody else holds them
+
+    compiled = jit(fn)
+    x = Value(1.0, label="x")
+    assert compiled(x).data == 32.0
+    w.data = -1.0
+    out = compiled(x)
+    assert out.data == 29.0
+    out.backward()
+    assert (x.grad, w.grad) == (-1.0, 1.0)
+    assert compiled.info.captured == 1
+    assert compiled.info.constants == 2
+    assert "v4 = 10.0 * 3.0" in compiled.source or "10.0 * 3.0" in compiled.source
+
+
+def test_backward_through_something_built_on_top():
+    a, b = Value(0.4, label="a"), Value(-1.3, label="b")
+
+    def fn(x, y):
+        return (x * y).tanh() + x.exp()
+
+    compiled = jit(fn)
+    outer = compiled(a, b) * 3.0 + a * compiled(a, b)
+    outer.backward()
+    got = (outer.data, a.grad, b.grad)
+    a.grad = b.grad = 0.0
+    eager = fn(a, b) * 3.0 + a * fn(a, b)
+    eager.backward()
+    assert got[0] == pytest.approx(eager.data, rel=1e-12)
+    assert got[1] == pytest.approx(a.grad, rel=1e-12)
+    assert got[2] == pytest.approx(b.grad, rel=1e-12)
+    # backward twice accumulates into the leaves, as for any graph
+    before = a.grad
+    node = compiled(a, b)
+    node.backward()
+    node.backward()
+    assert a.grad == pytest.approx(before + 2 * (1.0 - math.tanh(0.4 * -1.3) ** 2) * -1.3
+                                   + 2 * math.exp(0.4), rel=1e-12)
+
+
+def test_argument_with_history_passes_gradient_on():
+    """A non-leaf Value passed in is a leaf of the trace; its history still gets gradients."""
+    p = Value(3.0, label="p")
+    compiled = jit(lambda h: h * h)
+    h = p * 2.0
+    out = compiled(h)
+    out.backward()
+    assert out.data == 36.0
+    assert p.grad == 24.0  # d (2p)^2 / dp = 8p
+    assert compiled.info.nodes == 2
+
+
+def test_same_value_passed_twice_and_captured():
+    w = Value(1.5, label="w")
+    compiled = jit(lambda x, y: x * y * w)
+    out = compiled(w, w)
+    out.backward()
+    assert out.data == 1.5**3
+    assert w.grad == pytest.approx(3 * 1.5**2, rel=1e-12)
+
+
+def test_output_that_is_an_argument_or_a_parameter():
+    w = Value(4.0, label="w")
+    ident = jit(lambda x: x)
+    x = Value(2.0, label="x")
+    out = ident(x)
+    out.backward()
+    assert (out.data, x.grad) == (2.0, 1.0)
+    param = jit(lambda: w)
+    out = param()
+    out.backward()
+    assert (out.data, w.grad) == (4.0, 1.0)
+    unused = jit(lambda x, y: x * 2.0)
+    y = Value(1.0)
+    unused(x, y).backward()
+    assert y.grad == 0.0
+
+
+def test_no_grad_call_gives_a_leaf_and_still_traces():
+    w = Value(2.0)
+    compiled = jit(lambda x: x * w)
+    with no_grad():
+        out = compiled(Value(3.0))
+    assert out.data == 6.0 and out._prev == () and out._op == ""
+    out2 = compiled(Value(3.0))
+    assert out2._prev and compiled.traces == 1
+
+
+def test_decorator_forms_and_repr():
+    @jit
+    def f(x):
+        return x + 1.0
+
+    @jit(check=True)
+    def g(x):
+        return x * 2.0
+
+    assert f(Value(1.0)).data == 2.0 and g(Value(1.0)).data == 2.0
+    assert g.check and not f.check
+    assert f.__name__ == "f" and "traces=1" in repr(f)
+    assert "def f(_inputs):" in f.source
+
+
+def test_errors_are_clear():
+    compiled = jit(lambda x: 3.0)
+    with pytest.raises(TypeError, match=r"must return a Value, got 3\.0"):
+        compiled(Value(1.0))
+    with pytest.raises(ValueError, match="has not been traced yet"):
+        _ = jit(lambda x: x).source
+    with pytest.raises(TypeError, match="needs a function"):
+        jit(42)  # type: ignore[arg-type]
+
+    def custom(x):
+        return _result(x.data**2, (x,), "square", lambda out: (2.0 * out._prev[0].data,))
+
+    with pytest.raises(JitError, match="no code for the op 'square'"):
+        jit(custom)(Value(1.0))
+    inner = jit(lambda x: x * 2.0)
+    with pytest.raises(JitError, match="jit the outer function only"):
+        jit(lambda x: inner(x) + 1.0)(Value(1.0))
+
+
+def test_deep_and_wide_graphs_compile():
+    """Inlining and long sums are cut so Python's parser never meets a deep expression."""
+
+    def chain(x):
+        y = x
+        for _ in range(3000):
+            y = y * 1.0001 + 0.0001
+        return y
+
+    def fan(x):
+        return sum((x * float(k) for k in range(3000)), Value(0.0))
+
+    for fn in (chain, fan):
+        x = Value(0.5)
+        out = jit(fn)(x)
+        out.backward()
+        got = x.grad
+        x.grad = 0.0
+        eager = fn(x)
+        eager.backward()
+        assert same(out.data, eager.data) and same(got, x.grad)
+
+
+# --- names ---------------------------------------------------------------------------------------
+
+
+def test_names_are_sanitised_and_unique():
+    assert identifier("w1.3.0") == "w1_3_0"
+    assert identifier("x[2]") == "x_2"
+    assert identifier("ŷ") == ""
+    assert identifier("lambda") == "lambda_"
+    assert identifier("_private") == "private"
+    assert identifier("3rd") == "rd"
+    x, dx, x2 = Value(1.0, label="x"), Value(2.0, label="dx"), Value(3.0, label="x")
+    out = (x * dx + x2) * Value(1.0, label="x")
+    order = topological_order(out)
+    generated = generate(order, [x, dx, x2], [True] * 3, ["a", "b", "c"], "f")
+    ast.parse(generated.source)
+    program = generated.compile()
+    run = program([1.0, 2.0, 3.0])
+    assert next(run) == 5.0
+    assert next(run) == (2.0, 1.0, 1.0)
+    assigned = [line.split(" = ")[0].strip() for line in generated.source.splitlines()
+                if " = " in line and not line.strip().startswith("#")]
+    assert len(assigned) == len(set(assigned))
