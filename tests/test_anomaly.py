@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from engine import Value, detect_anomaly, first_anomaly, nonfinite_nodes, origin
+from engine import Value, detect_anomaly, first_anomaly, nonfinite_nodes, origin, topological_order
 
 
 def line_of(marker: str, fn: object) -> int:
@@ -94,3 +94,49 @@ def test_nodes_made_in_anomaly_mode_remember_their_line() -> None:
         node = Value(2.0) * 3  # remembered
     place = origin(node)
     assert place is not None and place.endswith("node = Value(2.0) * 3  # remembered")
+
+
+def test_drawing_marks_the_non_finite_nodes_and_the_first_one() -> None:
+    from viz import draw_dot, node_names
+    from viz import style as viz_style
+
+    a = Value(800.0, label="a")
+    with detect_anomaly():
+        ok = a * 0.5  # finite
+    big = a.exp()  # inf: drawn outside anomaly mode, so no line is known
+    big.label = "big"
+    out = big * 0.0 + ok  # nan, then nan
+    out.label = "out"
+    names = node_names(topological_order(out))
+    source = draw_dot(out, anomalies=True).source
+    first = viz_style.FIRST_ANOMALY["fillcolor"]
+    plain = viz_style.ANOMALY["fillcolor"]
+    # Node statements (``v4 [label=...]``), not edges (``v4 -> v5op [...]``).
+    lines = {parts[0]: line for line in source.splitlines()
+             if len(parts := line.split()) > 1 and parts[1].startswith("[")}
+    assert first in lines[names[big]] and "the first non-finite node" in lines[names[big]]
+    assert plain in lines[names[out]] and first not in lines[names[out]]
+    assert plain not in lines[names[ok]] and first not in lines[names[ok]]
+    assert "first non-finite node: big = inf from finite inputs (800)" in source
+    assert "build the graph inside engine.detect_anomaly() to see its line" in source
+    assert plain not in draw_dot(out).source  # only when asked
+
+
+def test_drawing_shows_the_line_of_a_node_made_in_anomaly_mode() -> None:
+    from viz import draw_dot
+
+    a = Value(800.0, label="a")
+    try:
+        with detect_anomaly():
+            a.exp()
+    except FloatingPointError:
+        pass
+    with detect_anomaly():
+        half = a * 0.5
+    half.label = "half"
+    source = draw_dot(half, anomalies=True).source
+    assert "made at" not in source  # finite: nothing to mark
+    x = Value(math.inf, label="x")
+    with detect_anomaly():
+        y = x * 2  # not blamed: its input was already inf
+    assert "first non-finite node: x = inf" in draw_dot(y, anomalies=True).source

@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from engine import Value, topological_order
+from engine import Value, first_anomaly, origin, topological_order
 
 from . import style
 from .format import DIGITS, compact, full, record_text
@@ -42,6 +42,7 @@ def draw_dot(
     format: str = "svg",  # micrograd's spelling: draw_dot(root, format="svg")
     digits: int = DIGITS,
     path_limit: int = DEFAULT_PATH_LIMIT,
+    anomalies: bool = False,
 ) -> Any:
     """Draw the graph ``root`` depends on as a ``graphviz.Digraph`` (shown inline in Jupyter).
 
@@ -75,6 +76,10 @@ def draw_dot(
         format: the Digraph's output format for ``render`` and Jupyter (``"svg"``, ``"png"``...).
         digits: significant digits of the numbers shown; tooltips hold every digit.
         path_limit: the caption lists at most this many paths per highlighted node.
+        anomalies: draw nodes whose data is inf or nan in red, and the first of them (finite
+            inputs, non-finite result: where the trouble started) in bold, with the line that
+            made it in its tooltip and the caption when the graph was built inside
+            ``engine.detect_anomaly()``.
 
     Returns:
         A ``graphviz.Digraph``: ``.source`` is the DOT text, ``.render("graph")`` writes a file,
@@ -124,6 +129,7 @@ def draw_dot(
         )
 
     kinds = _kinds(drawn, params)
+    first_bad = first_anomaly(root) if anomalies else None
     spot = _Highlighter(targets, counts)
     drawing = drawing_class()(
         name="glassgrad",
@@ -164,6 +170,14 @@ def draw_dot(
         tooltip = f"{kinds[node]} {describe(node)}: data = {full(node.data)}, grad = {grad_text}"
         if node.scope:
             tooltip += f" (in {node.scope})"
+        if anomalies and not math.isfinite(node.data):
+            attrs.update(style.ANOMALY)
+            if node is first_bad:
+                attrs.update(style.FIRST_ANOMALY)
+                tooltip += "; the first non-finite node"
+            made_at = origin(node)
+            if made_at:
+                tooltip += f"; made at {made_at}"
         sheets.of(node.scope).node(name, "{" + label + "}" if braces else label,
                                    tooltip=tooltip, **attrs)
         if node in op_of:
@@ -232,10 +246,17 @@ def draw_dot(
         # from routing hundreds of edges around the clusters (only box graphs: it would merge
         # the two edges of a * a too).
         drawing.attr(concentrate="true")
-    if targets:
-        caption = []
-        for target in targets:
-            caption += _caption(root, target, grad_of(target), digits, path_limit)
+    caption = []
+    if first_bad is not None:
+        inputs = ", ".join(compact(p.data, digits) for p in first_bad._prev)
+        caption.append(f"first non-finite node: {describe(first_bad)} = {full(first_bad.data)}"
+                       + (f" from finite inputs ({inputs})" if first_bad._prev else ""))
+        made_at = origin(first_bad)
+        caption.append(f"made at {made_at}" if made_at else
+                       "(build the graph inside engine.detect_anomaly() to see its line)")
+    for target in targets:
+        caption += _caption(root, target, grad_of(target), digits, path_limit)
+    if caption:
         text = "".join(line.replace("\\", "\\\\") + "\\l" for line in caption)
         drawing.attr(label=text, **style.CAPTION)
     return drawing

@@ -40,3 +40,8 @@ FOCUS = {"color": "#ea580c", "fillcolor": "#ffedd5", "penwidth": "3"}
 FOCUS_EDGE = {"color": "#ea580c", "penwidth": "3", "fontcolor": "#c2410c"}
 
 CAPTION = {"labelloc": "b", "labeljust": "l", "fontname": CAPTION_FONT, "fontsize": "11"}
+
+#: Nodes whose data is inf or nan (``anomalies=True``), and the first of them, where it started.
+ANOMALY = {"color": "#b91c1c", "fillcolor": "#fee2e2", "fontcolor": "#7f1d1d"}
+FIRST_ANOMALY = {"color": "#b91c1c", "fillcolor": "#fca5a5", "penwidth": "3.5",
+                 "style": "filled,bold"}
