@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -200,6 +199,16 @@ def test_python_m_viz_step_writes_the_page(tmp_path: Path, capsys: pytest.Captur
     assert out.read_text(encoding="utf-8").count("<template id=\"frame-") == 4
 
 
+@pytest.mark.dot
+def test_a_leaf_has_one_frame_and_no_steps(tmp_path: Path) -> None:
+    leaf = Value(2.0, label="a")
+    book = build_flipbook(leaf)
+    assert (len(book.frames), book.questions, book.data["steps"]) == (1, [], [])
+    assert "is a leaf: backward has no steps" in str(book.data["intro"])
+    page = write_flipbook(leaf, tmp_path / "leaf.html").read_text(encoding="utf-8")
+    assert '<span id="counter">step 0 / 0</span>' in page
+
+
 def test_too_many_steps_is_refused() -> None:
     x = Value(0.5, label="x")
     for _ in range(MAX_STEPS + 1):
@@ -225,7 +234,6 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
-    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must never fetch a driver
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
     profile = tmp_path_factory.mktemp("chromium-profile")
@@ -235,12 +243,15 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
                      f"--user-data-dir={profile}"]:
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path="/usr/bin/chromedriver"),
-                              options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
+    with pytest.MonkeyPatch.context() as patch:
+        # Explicit binaries, and Selenium Manager told to stay offline: nothing is downloaded.
+        patch.setenv("SE_OFFLINE", "true")
+        driver = webdriver.Chrome(service=Service(executable_path="/usr/bin/chromedriver"),
+                                  options=options)
+        try:
+            yield driver
+        finally:
+            driver.quit()
 
 
 @pytest.fixture(scope="module")
