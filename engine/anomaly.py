@@ -50,9 +50,12 @@ def _user_frame() -> tuple[str, int, str] | None:
     """(file, line, function) of the innermost caller outside the engine and nn packages."""
     frame = sys._getframe(1)
     while frame is not None:
-        filename = os.path.abspath(frame.f_code.co_filename)
-        if not filename.startswith(_LIBRARY_DIRS) and not filename.startswith("<frozen"):
-            return filename, frame.f_lineno, frame.f_code.co_name
+        filename = frame.f_code.co_filename
+        if filename.startswith("<"):  # <stdin>, <doctest ...>, <frozen ...>: keep as named
+            if not filename.startswith("<frozen"):
+                return filename, frame.f_lineno, frame.f_code.co_name
+        elif not os.path.abspath(filename).startswith(_LIBRARY_DIRS):
+            return os.path.abspath(filename), frame.f_lineno, frame.f_code.co_name
         frame = frame.f_back  # type: ignore[assignment]
     return None
 
