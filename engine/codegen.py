@@ -471,6 +471,10 @@ def generate(
             if not grad_inputs:
                 out.section("inputs and parameters: the sum over every use")
             settle(i)
+            if grad[i] != f"d{var[i]}":  # passed on by an add: name it after the leaf
+                out.write(leaf.scope, [f"    d{var[i]} = {grad[i]}"])
+                grad[i] = f"d{var[i]}"
+                backward_lines += 1
             grad_inputs.append(slot)
             results.append(grad[i])
     comma = "," if len(results) == 1 else ""
