@@ -166,7 +166,8 @@ JS = r"""
       quizResult.className = "wrong";
     } else if (wrong.length > 0) {
       quizResult.textContent = "Not yet: " + wrong.map((n) => n + ".grad").join(", ") +
-        " is off. New grad = what it holds now + local derivative \u00d7 this node's grad.";
+        " is off. New grad = what it holds now (0 for grad ?) + local derivative \u00d7 " +
+        "this node's grad.";
       quizResult.className = "wrong";
     } else {
       answered.add(position);
