@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Sequence
 
@@ -36,22 +37,32 @@ def _check_width(value: object, what: str) -> int:
 class Neuron(Module):
     """One unit: ``act(w · x + b)``, with ``nin`` weights and a bias.
 
-    Weights are drawn from the uniform distribution on [-1, 1] and the bias starts at 0, as in
-    micrograd. Parameters are labelled ``w<name>.<k>`` and ``b<name>`` (``w1.3.0``: layer 1,
-    neuron 3, input 0), and every node the neuron makes, parameters and forward pass alike,
-    carries the scope ``Neuron <name>`` under whatever scope encloses it.
+    Weights are drawn from the uniform distribution on [-weight_scale, weight_scale] (by default
+    [-1, 1], as in micrograd) and the bias starts at 0. Parameters are labelled ``w<name>.<k>``
+    and ``b<name>`` (``w1.3.0``: layer 1, neuron 3, input 0), and every node the neuron makes,
+    parameters and forward pass alike, carries the scope ``Neuron <name>`` under whatever scope
+    encloses it.
 
     Args:
         nin: number of inputs.
         activation: ``"relu"``, ``"tanh"``, ``"sigmoid"`` or ``"linear"`` (identity).
         seed: an int, a ``random.Random`` to draw from, or None for an unseeded one.
         name: the neuron's number, such as ``"1.3"``; empty for a lone neuron.
+        weight_scale: the half-width of the uniform weight distribution (> 0).
     """
 
     def __init__(
-        self, nin: int, activation: str = "relu", *, seed: Seed = None, name: str = ""
+        self,
+        nin: int,
+        activation: str = "relu",
+        *,
+        seed: Seed = None,
+        name: str = "",
+        weight_scale: float = 1.0,
     ) -> None:
         self.nin = _check_width(nin, "Neuron nin")
+        if not (isinstance(weight_scale, int | float) and 0.0 < weight_scale < math.inf):
+            raise ValueError(f"weight_scale must be a positive finite number, got {weight_scale!r}")
         self.activation = activation
         self._act = get_activation(activation)
         self.name = name
@@ -59,7 +70,10 @@ class Neuron(Module):
         rng = make_rng(seed)
         prefix = f"w{name}." if name else "w"
         with name_scope(self._scope):
-            self.w = [Value(rng.uniform(-1.0, 1.0), label=f"{prefix}{k}") for k in range(nin)]
+            self.w = [
+                Value(rng.uniform(-weight_scale, weight_scale), label=f"{prefix}{k}")
+                for k in range(nin)
+            ]
             self.b = Value(0.0, label=f"b{name}")
 
     def forward(self, x: Sequence[Value | float]) -> Value:
@@ -95,6 +109,7 @@ class Layer(Module):
         *,
         seed: Seed = None,
         index: int = 1,
+        weight_scale: float = 1.0,
     ) -> None:
         self.nin = _check_width(nin, "Layer nin")
         self.nout = _check_width(nout, "Layer nout")
@@ -104,7 +119,8 @@ class Layer(Module):
         rng = make_rng(seed)
         with name_scope(self._scope):
             self.neurons = [
-                Neuron(nin, activation, seed=rng, name=f"{index}.{j}") for j in range(1, nout + 1)
+                Neuron(nin, activation, seed=rng, name=f"{index}.{j}", weight_scale=weight_scale)
+                for j in range(1, nout + 1)
             ]
 
     def forward(self, x: Sequence[Value | float]) -> list[Value]:
@@ -135,10 +151,17 @@ class MLP(Module):
             ``"linear"`` (no non-linearity at all).
         seed: an int or a ``random.Random`` for the weights (see ``Neuron``); the same seed
             gives the same network.
+        weight_scale: weights start uniform on [-weight_scale, weight_scale], biases at 0.
     """
 
     def __init__(
-        self, nin: int, nouts: Sequence[int], activation: str = "relu", *, seed: Seed = None
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str = "relu",
+        *,
+        seed: Seed = None,
+        weight_scale: float = 1.0,
     ) -> None:
         if isinstance(nouts, int | str) or not nouts:
             raise ValueError(f"MLP nouts must be a non-empty list of layer widths, got {nouts!r}")
@@ -154,6 +177,7 @@ class MLP(Module):
                 activation if i < last else "linear",
                 seed=rng,
                 index=i,
+                weight_scale=weight_scale,
             )
             for i in range(1, last + 1)
         ]

@@ -47,8 +47,8 @@ class TrainResult:
     """What a training run did.
 
     Attributes:
-        losses: the mean loss over the samples of each finished epoch (first epoch first); a
-            diverged run keeps the epochs before the one that blew up.
+        losses: the loss of each finished epoch, first epoch first (see ``train``'s
+            ``epoch_loss``); a diverged run keeps the epochs before the one that blew up.
         epochs: how many epochs ran (the diverged one included).
         diverged: a loss became inf or nan, so training stopped.
         converged: the epoch loss changed by less than ``eps``, so training stopped early.
@@ -99,6 +99,7 @@ def train(
     batch_size: int | None = 1,
     momentum: float = 0.0,
     eps: float | None = None,
+    epoch_loss: str = "mean",
     shuffle: Seed | bool = False,
     progress: bool = True,
     description: str = "train",
@@ -109,7 +110,8 @@ def train(
     ``batch_size=1`` is online SGD, one update per sample in order (the lab's Algorithm 1);
     ``batch_size=None`` is full-batch descent (one update per epoch on the mean loss); any other
     number gives minibatches. An epoch's loss is the mean over its samples of the loss seen
-    before each update.
+    before each update, or with ``epoch_loss="sum"`` their sum (the lab's Algorithm 1 adds the
+    per-sample losses up; ``eps`` then applies to that sum).
 
     Training stops after ``epochs`` epochs; early, when ``eps`` is given and the epoch loss
     changes by less than ``eps`` from the epoch before; and at the first loss that is inf or nan,
@@ -132,6 +134,9 @@ def train(
         raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    if epoch_loss not in ("mean", "sum"):
+        raise ValueError(f"epoch_loss must be 'mean' or 'sum', got {epoch_loss!r}")
+    divisor = float(n) if epoch_loss == "mean" else 1.0
     optimizer = SGD(model.parameters(), lr, momentum)
     rng = None if shuffle is False else make_rng(0 if shuffle is True else shuffle)
     result = TrainResult()
@@ -149,12 +154,12 @@ def train(
                 )
                 return result
             total += loss * len(batch)
-        epoch_loss = total / n
-        result.losses.append(epoch_loss)
-        if eps is not None and epoch > 1 and abs(result.losses[-2] - epoch_loss) < eps:
+        loss_now = total / divisor
+        result.losses.append(loss_now)
+        if eps is not None and epoch > 1 and abs(result.losses[-2] - loss_now) < eps:
             result.converged = True
             result.message = (
-                f"converged at epoch {epoch} (loss {epoch_loss:.6g}, "
+                f"converged at epoch {epoch} (loss {loss_now:.6g}, "
                 f"changed by less than eps = {eps:g})"
             )
             return result
