@@ -9,7 +9,7 @@ from pathlib import Path
 from demos import abc, worked
 from demos.report import Link, Section
 from engine import Value, topological_order
-from viz.flipbook import write_flipbook
+from viz.flipbook_writer import write_flipbook
 from viz.trace import trace
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from engine import Value, backward_steps, topological_order
 from viz import node_names
-from viz.flipbook import MAX_STEPS, build_flipbook, clean_svg, write_flipbook
+from viz.flipbook_writer import MAX_STEPS, build_flipbook, clean_svg, write_flipbook
 from viz.trace import format_update, step_names
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -2,12 +2,15 @@
 
 from .dot import draw_dot
 from .expr import ExpressionError, parse_expression
-from .flipbook import write_flipbook
+from .flipbook_writer import write_flipbook
 from .format import compact
 from .names import node_names, op_node_name
 from .paths import ChainPath, ChainRulePaths, chain_rule_paths
 from .render import GraphvizNotFoundError, save
 from .trace import format_step, trace, trace_markdown
+
+#: ``viz.flipbook(root, "steps.html")``: the step-through page, under the name the docs use.
+flipbook = write_flipbook
 
 __all__ = [
     "ChainPath",
@@ -17,6 +20,7 @@ __all__ = [
     "chain_rule_paths",
     "compact",
     "draw_dot",
+    "flipbook",
     "format_step",
     "node_names",
     "op_node_name",

@@ -13,6 +13,7 @@ from pathlib import Path
 from engine import Value
 
 from .expr import ExpressionError, parse_expression, parse_variables
+from .flipbook_writer import write_flipbook
 from .names import describe
 from .render import FORMATS, GraphvizNotFoundError, save
 
@@ -64,13 +65,6 @@ def step_main(argv: list[str]) -> int:
     parser = _parser("python -m viz step", "steps.html",
                      "Write a page that steps through backward() node by node.")
     args = parser.parse_intermixed_args(argv)
-    try:
-        # viz.flipbook is another module's job (issue 6): loaded only when asked for.
-        from .flipbook import write_flipbook  # type: ignore[import-not-found,unused-ignore]
-    except ImportError as error:
-        print(f"error: the step-through flipbook (viz.flipbook) is not available: {error}",
-              file=sys.stderr)
-        return 2
     try:
         root, _ = _build(args.expression, args.variables)
         path = write_flipbook(root, args.output)
