@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from . import numeric
-from .value import Value
+from .value import PowByNumber, Value
 
 #: The compiled program: called with the data of every input (in order), it yields the output's
 #: value, then, when resumed, the tuple of d output / d input for the inputs that want a gradient.
@@ -104,12 +104,8 @@ def identifier(label: str) -> str:
 def _pow_exponent(node: Value) -> float:
     """The number n of a ``x ** n`` node, read from its rule (the op string rounds n for show)."""
     local = node._local
-    code = getattr(local, "__code__", None)
-    cells = getattr(local, "__closure__", None)
-    if code is not None and cells is not None and "n" in code.co_freevars:
-        n = cells[code.co_freevars.index("n")].cell_contents
-        if type(n) is float:
-            return n
+    if isinstance(local, PowByNumber):
+        return local.exponent
     raise JitError(
         f"engine.jit cannot read the exponent of the {node._op!r} node {_describe(node)}"
     )
@@ -135,7 +131,6 @@ _KINDS: dict[object, str] = {
     Value._sigmoid_local: "sigmoid",
     Value._relu_local: "relu",
 }
-_POW_NUMBER = "Value.__pow__.<locals>.local"
 
 
 def op_kind(node: Value) -> str:
@@ -148,7 +143,7 @@ def op_kind(node: Value) -> str:
     kind = _KINDS.get(node._local)
     if kind is not None:
         return kind
-    if getattr(node._local, "__qualname__", "") == _POW_NUMBER:
+    if isinstance(node._local, PowByNumber):
         return "**n"
     hint = (
         " (a call of a jitted function: jit the outer function only, or call the inner one "

@@ -101,13 +101,7 @@ class Value:
         if isinstance(other, Value):
             return self._pow_value(other)
         n = _number(other, "**")
-
-        def local(out: Value) -> tuple[float, ...]:
-            if n == 0.0:
-                return (0.0,)
-            return (n * numeric.power(out._prev[0].data, n - 1.0),)
-
-        return _result(numeric.power(self.data, n), (self,), f"**{n:g}", local)
+        return _result(numeric.power(self.data, n), (self,), f"**{n:g}", PowByNumber(n))
 
     def _pow_value(self, exponent: Value) -> Value:
         """a ** b for Values, with d/da = b a^(b-1) (0 when b = 0) and d/db = a^b ln a
@@ -277,6 +271,25 @@ class Value:
 
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
+
+
+class PowByNumber:
+    """The local-derivative rule of ``x ** n`` for a number n: d/dx = n x^(n-1), 0 when n = 0.
+
+    A rule object rather than a closure so the exact exponent stays readable (``.exponent``;
+    the op string ``"**0.333333"`` rounds it for show), as ``engine.jit`` needs it.
+    """
+
+    __slots__ = ("exponent",)
+
+    def __init__(self, exponent: float) -> None:
+        self.exponent = exponent
+
+    def __call__(self, out: Value) -> tuple[float, ...]:
+        n = self.exponent
+        if n == 0.0:
+            return (0.0,)
+        return (n * numeric.power(out._prev[0].data, n - 1.0),)
 
 
 def prepare_backward(root: Value) -> list[Value]:
