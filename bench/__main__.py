@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import random
+import statistics
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -57,10 +59,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chain", type=int, default=1_000_000, help="chain steps (1,000,000)")
     parser.add_argument("--products", type=int, default=100_000, help="pairs to sum (100,000)")
     parser.add_argument("--moons-steps", type=int, default=5, help="timed moons steps (5)")
+    parser.add_argument("--jit-steps", type=int, default=100,
+                        help="steps the jit compile time is amortized over (100)")
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     args = parser.parse_args(argv)
     if args.quick:
-        args.chain, args.products, args.moons_steps = 20_000, 20_000, 2
+        args.chain, args.products, args.moons_steps, args.jit_steps = 20_000, 20_000, 2, 10
 
     import engine
 
@@ -113,13 +117,97 @@ def main(argv: list[str] | None = None) -> int:
         _micrograd_moons(theirs, mg_nn, points, labels) if theirs else None,
         args.moons_steps, deep=False, as_a_loop=True))
 
+    rows += jit_rows(model, points, labels, theirs, mg_nn, args.jit_steps)
+    rows.append(anomaly_overhead_row(points, labels, args.moons_steps))
+
     print()
     print_table(rows)
     return 0
 
 
+def jit_rows(model: object, points: Sequence[Sequence[float]], labels: Sequence[int],
+             theirs: type | None, mg_nn: object, steps: int) -> list[Row]:
+    """The moons step with the loss compiled by engine.jit: compile time on its own, then per
+    step, then amortized over ``steps`` steps against micrograd."""
+    from engine import jit
+
+    compiled = jit(lambda xs, ys: workloads.hinge_l2_loss(model, xs, ys))
+    start = time.perf_counter()
+    workloads.jit_moons_step(compiled, model, points, labels)  # traces and compiles
+    first = time.perf_counter() - start
+    info = compiled.info
+    per_step = measure(lambda: workloads.jit_moons_step(compiled, model, points, labels), steps,
+                       as_a_loop=True)
+    amortized = (first + per_step.median * (steps - 1)) / steps
+    rows = [
+        Row(f"  jit: first call (trace {info.trace_seconds:.2f} s + compile "
+            f"{info.compile_seconds:.2f} s, {info.nodes:,} nodes)", f"{first:.3f} s", "-", "-"),
+        Row("  jit: moons step, compiled", seconds(per_step), "-", "-"),
+    ]
+    if theirs is not None:
+        other = measure(_micrograd_moons(theirs, mg_nn, points, labels), 3, as_a_loop=True,
+                        warmup=2)
+        rows.append(Row(f"  jit: moons step over {steps} steps, compile included",
+                        f"{amortized:.4f} s", seconds(other),
+                        f"{other.median / amortized:.0f}x faster"))
+    bare = measure(lambda: workloads.bare_loop(info.nodes), 5)
+    rows.append(Row("  jit per node vs a bare CPython multiply-add per node",
+                    f"{per_step.median / info.nodes * 1e9:.0f} ns/node",
+                    f"bare loop {bare.median / info.nodes * 1e9:.0f} ns",
+                    f"{per_step.median / bare.median:.1f}x the bare loop"))
+    return rows
+
+
+def anomaly_overhead_row(points: Sequence[Sequence[float]], labels: Sequence[int],
+                         steps: int) -> Row:
+    """What anomaly mode costs when it is off: the eager moons step as shipped, against the
+    same step with the flag read taken out of the engine's node maker (a patched copy)."""
+    import engine
+    from engine import value as value_module
+    from nn import MLP
+
+    shipped = value_module._result
+
+    def without_flag(data: float, parents: tuple, op: str, local: object) -> engine.Value:
+        out = value_module._new_value(engine.Value)
+        out.data = data
+        out.grad = 0.0
+        out.label = ""
+        mode = value_module.MODE
+        out.scope = mode.scope
+        if mode.grad_enabled:
+            out._prev = parents
+            out._op = op
+            out._local = local  # type: ignore[assignment]
+        else:
+            out._prev = ()
+            out._op = ""
+            out._local = None
+        return out
+
+    def timed(steps: int) -> Timing:
+        model = MLP(2, [16, 16, 1], seed=1)
+        return measure(lambda: workloads.moons_step(engine.Value, model, points, labels), steps,
+                       as_a_loop=True, warmup=1)
+
+    runs: dict[str, list[float]] = {"with": [], "without": []}
+    for _ in range(3):  # interleaved, so drift on a shared machine hits both alike
+        runs["with"].append(timed(steps).median)
+        value_module._result = without_flag
+        try:
+            runs["without"].append(timed(steps).median)
+        finally:
+            value_module._result = shipped
+    with_flag, no_flag = statistics.median(runs["with"]), statistics.median(runs["without"])
+    spread = max(runs["with"] + runs["without"]) - min(runs["with"] + runs["without"])
+    return Row("anomaly mode off: moons step with the flag read / without it",
+               f"{with_flag:.3f} s / {no_flag:.3f} s",
+               f"spread of runs {spread:.3f} s",
+               f"{(with_flag / no_flag - 1) * 100:+.1f}%")
+
+
 def _micrograd_moons(value_cls: type, mg_nn: object, points: Sequence[Sequence[float]],
-                     labels: list[int]) -> Callable[[], float]:
+                     labels: Sequence[int]) -> Callable[[], float]:
     random.seed(1)  # micrograd draws its weights from the global generator
     model = mg_nn.MLP(2, [16, 16, 1])  # type: ignore[attr-defined]
     return lambda: workloads.moons_step(value_cls, model, points, labels)

@@ -38,20 +38,48 @@ def sum_of_products(value_cls: type, n: int) -> AnyValue:
     return a[0]
 
 
-def moons_step(value_cls: type, model: Any, points: Sequence[Sequence[float]],
-               labels: list[int]) -> float:
-    """One step of micrograd's demo: forward on all points, hinge loss + 1e-4 L2, backward,
-    update. Written as the demo writes it, so it runs unchanged on both libraries."""
-    inputs = [list(map(value_cls, xrow)) for xrow in points]
+def hinge_l2_loss(model: Any, inputs: Sequence[Sequence[Any]], ys: Sequence[int]) -> AnyValue:
+    """micrograd's demo loss: mean of relu(1 - y score) plus 1e-4 times the sum of squared
+    parameters, written as the demo writes it."""
     scores = list(map(model, inputs))
-    ys = [1 if label == 1 else -1 for label in labels]
     losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(ys, scores, strict=True)]
     data_loss = sum(losses) * (1.0 / len(losses))
     alpha = 1e-4
     reg_loss = alpha * sum(p * p for p in model.parameters())
-    total_loss = data_loss + reg_loss
+    return data_loss + reg_loss
+
+
+def signs(labels: Sequence[int]) -> list[int]:
+    """0/1 labels as the -1/+1 the hinge loss wants."""
+    return [1 if label == 1 else -1 for label in labels]
+
+
+def update(model: Any, total_loss: AnyValue) -> float:
+    """Zero the grads, backward, and one plain SGD step with micrograd's demo rate."""
     model.zero_grad()
     total_loss.backward()
     for p in model.parameters():
         p.data -= 0.05 * p.grad
     return float(total_loss.data)
+
+
+def moons_step(value_cls: type, model: Any, points: Sequence[Sequence[float]],
+               labels: Sequence[int]) -> float:
+    """One step of micrograd's demo: forward on all points, hinge loss + 1e-4 L2, backward,
+    update. Runs unchanged on both libraries."""
+    inputs = [list(map(value_cls, xrow)) for xrow in points]
+    return update(model, hinge_l2_loss(model, inputs, signs(labels)))
+
+
+def jit_moons_step(compiled: Any, model: Any, points: Sequence[Sequence[float]],
+                   labels: Sequence[int]) -> float:
+    """The same step with the loss compiled by ``engine.jit``: the one line that changes."""
+    return update(model, compiled(points, signs(labels)))
+
+
+def bare_loop(n: int) -> float:
+    """One float multiply-add per iteration: CPython's floor for per-node work."""
+    acc = 0.0
+    for _ in range(n):
+        acc = acc * 0.5 + 1.0
+    return acc
