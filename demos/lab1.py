@@ -39,6 +39,7 @@ TASK_TITLES = {"linear": "Linear", "xor": "XOR"}
 SWEEPS = ("lr", "depth", "activation")
 SWEEP_LRS = (1.0, 1e-1, 1e-2, 1e-3, 1e-4)
 SWEEP_DEPTHS = (1, 2, 3, 4)
+NO_ACTIVATION_LR = 0.01
 Points = list[tuple[float, float]]
 
 
@@ -212,10 +213,17 @@ def sweep_configs(kind: str, base: Config) -> list[tuple[str, Config]]:
             for depth in SWEEP_DEPTHS
         ]
     if kind == "activation":
-        return [
+        # Without a squashing function the same lr can blow up, so the linear network is also
+        # tried at NO_ACTIVATION_LR; Figures 13-14 come from that last row.
+        without = dataclasses.replace(base, activation="linear")
+        settings = [
             (f"with ({base.activation})", base),
-            ("without (linear)", dataclasses.replace(base, activation="linear")),
+            (f"without (linear), lr {base.lr:g}", without),
         ]
+        if base.lr != NO_ACTIVATION_LR:
+            slower = dataclasses.replace(without, lr=NO_ACTIVATION_LR)
+            settings.append((f"without (linear), lr {NO_ACTIVATION_LR:g}", slower))
+        return settings
     raise ValueError(f"unknown sweep {kind!r}; expected one of {', '.join(SWEEPS)} or all")
 
 
