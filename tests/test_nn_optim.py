@@ -1,0 +1,54 @@
+"""Tests for nn.optim.SGD: the update against torch.optim.SGD over several steps."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from engine import Value
+from nn import SGD
+
+
+def _loss(params: list[Value]) -> Value:
+    a, b, c = params
+    return (a * b - 1.5) ** 2 + (b + c).tanh() * a + c**2 * 0.5
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("momentum", [0.0, 0.5, 0.9])
+def test_sgd_matches_torch_over_steps(momentum: float) -> None:
+    import torch
+
+    start = [0.3, -1.2, 0.7]
+    ours = [Value(x) for x in start]
+    theirs = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in start]
+    opt = SGD(ours, lr=0.05, momentum=momentum)
+    reference = torch.optim.SGD(theirs, lr=0.05, momentum=momentum)
+    for _ in range(6):
+        opt.zero_grad()
+        _loss(ours).backward()
+        opt.step()
+        reference.zero_grad()
+        a, b, c = theirs
+        ((a * b - 1.5) ** 2 + torch.tanh(b + c) * a + c**2 * 0.5).backward()
+        reference.step()
+    assert [p.data for p in ours] == pytest.approx([t.item() for t in theirs], rel=1e-12)
+
+
+def test_plain_sgd_is_micrograds_update() -> None:
+    p = Value(2.0)
+    p.grad = 0.5
+    SGD([p], lr=0.1).step()
+    assert p.data == 2.0 - 0.1 * 0.5
+
+
+def test_sgd_rejects_bad_settings() -> None:
+    with pytest.raises(ValueError, match=re.escape("lr must be a positive finite number, got -1")):
+        SGD([Value(1.0)], lr=-1)
+    with pytest.raises(ValueError, match=re.escape("momentum must be in [0, 1), got 1.5")):
+        SGD([Value(1.0)], lr=0.1, momentum=1.5)
+    with pytest.raises(ValueError, match=re.escape("empty parameter list")):
+        SGD([], lr=0.1)
+    with pytest.raises(TypeError, match=re.escape("params must be Values, got 1.0")):
+        SGD([1.0], lr=0.1)  # type: ignore[list-item]
