@@ -256,7 +256,10 @@ def sweep_artifacts(kind: str, base: Config, lab: Lab, folder: Path) -> list[Art
     folder.mkdir(parents=True, exist_ok=True)
     table_path.write_text(f"## {heading}\n\n{table}\n", encoding="utf-8")
     figure = lab1_plots.plot_learning_curves(
-        curves, folder / f"sweep_{kind}_curves.png", f"Learning curves: {heading.lower()}"
+        curves,
+        folder / f"sweep_{kind}_curves.png",
+        f"Learning curves: {heading.lower()}",
+        legend_title=column,
     )
     artifacts = [
         Artifact(

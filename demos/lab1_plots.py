@@ -66,6 +66,7 @@ def plot_learning_curves(
     path: Path,
     title: str,
     ylabel: str = "loss (sum over the epoch's samples)",
+    legend_title: str | None = None,
 ) -> Path:
     """One panel per key of ``panels`` (a task), one line per curve (a setting), log-scale loss.
 
@@ -82,7 +83,7 @@ def plot_learning_curves(
         ax.set_xlabel("epoch")
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, title=legend_title, title_fontsize=8)
     fig.suptitle(title, fontsize=14)
     fig.tight_layout()
     return _save(fig, plt, path)
