@@ -21,7 +21,9 @@ def _pyplot() -> Any:
     return plt
 
 
-def _scatter(ax: Any, points: Points, classes: Sequence[int], title: str) -> None:
+def _scatter(
+    ax: Any, points: Points, classes: Sequence[int], title: str, edge: str = "black"
+) -> None:
     for label, color in enumerate(COLORS):
         chosen = [p for p, c in zip(points, classes, strict=True) if c == label]
         if chosen:
@@ -29,9 +31,9 @@ def _scatter(ax: Any, points: Points, classes: Sequence[int], title: str) -> Non
                 [p[0] for p in chosen],
                 [p[1] for p in chosen],
                 c=color,
-                s=28,
-                edgecolors="black",
-                linewidths=0.4,
+                s=28 if edge == "black" else 40,
+                edgecolors=edge,
+                linewidths=0.4 if edge == "black" else 1.0,
                 label=f"class {label}",
             )
     ax.set_title(title, fontsize=13)
@@ -112,7 +114,8 @@ def plot_decision_boundary(
     shade = ax.contourf(grid_x, grid_y, grid, levels=20, cmap="RdBu", vmin=0.0, vmax=1.0)
     ax.contour(grid_x, grid_y, grid, levels=[0.5], colors="black", linewidths=1.5)
     fig.colorbar(shade, ax=ax, label="network output (0.5 = boundary)")
-    _scatter(ax, points, labels, title)
+    # white rims keep the samples visible on the shading of their own colour
+    _scatter(ax, points, labels, title, edge="white")
     fig.tight_layout()
     return _save(fig, plt, path)
 
