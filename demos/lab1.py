@@ -25,8 +25,10 @@ from demos.lab1_tables import Artifact
 from demos.report import Link, Section
 from nn import (
     MLP,
+    CompiledStep,
     TrainResult,
     accuracy,
+    eager_step,
     generate_linear,
     generate_xor_easy,
     predict,
@@ -59,6 +61,7 @@ class Config:
     seed: int = 0
     weight_scale: float = 2.0
     progress: bool = True
+    eager: bool = False  # True: rebuild the graph every sample instead of replaying engine.jit
 
 
 @dataclass
@@ -133,6 +136,7 @@ def _train_once(task: str, config: Config, split: float | None) -> Run:
         epoch_loss="sum",
         progress=config.progress,
         description=f"{task} {describe(config)}",
+        step=eager_step if config.eager else CompiledStep(),
     )
     seconds = time.perf_counter() - started
     return Run(task, config, model, result, points, labels, predict(model, points), split, seconds)
@@ -393,6 +397,12 @@ def main(argv: list[str] | None = None) -> int:
         help="hidden layer widths (default: 4 4)",
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the tqdm bars")
+    parser.add_argument(
+        "--eager",
+        action="store_true",
+        help="build the graph afresh for every sample instead of replaying it compiled by "
+        "engine.jit (same numbers, slower)",
+    )
     args = parser.parse_args(argv)
     if args.split is not None and not 0.0 < args.split < 1.0:
         parser.error(f"--split must be between 0 and 1, got {args.split}")
@@ -405,6 +415,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         weight_scale=defaults.weight_scale,
         progress=not args.no_progress,
+        eager=args.eager,
     )
     tasks = TASKS if args.task == "both" else (args.task,)
     sweeps = SWEEPS if args.sweep == "all" else (() if args.sweep is None else (args.sweep,))

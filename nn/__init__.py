@@ -6,12 +6,13 @@ from .layers import MLP, Layer, Neuron, make_rng
 from .losses import binary_cross_entropy_with_logits, hinge_loss, l2_penalty, mse_loss
 from .module import Module
 from .optim import SGD
-from .train import TrainResult, accuracy, eager_step, predict, train
+from .train import CompiledStep, TrainResult, accuracy, eager_step, predict, train
 
 __all__ = [
     "ACTIVATIONS",
     "MLP",
     "SGD",
+    "CompiledStep",
     "Layer",
     "Module",
     "Neuron",

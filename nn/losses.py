@@ -11,19 +11,32 @@ from collections.abc import Sequence
 from engine import Value
 
 Predictions = Value | Sequence[Value]
-Targets = float | Sequence[float]
+#: Targets are numbers, or Values (as torch accepts target tensors: ``engine.jit`` passes them
+#: so, and a loss must not freeze them into constants by calling ``float`` on them).
+Target = float | Value
+Targets = Target | Sequence[Target]
 
 
-def _pairs(name: str, predictions: Predictions, targets: Targets) -> list[tuple[Value, float]]:
+def _target(name: str, t: object) -> Target:
+    if isinstance(t, Value):
+        return t
+    if isinstance(t, bool) or not isinstance(t, int | float):
+        raise TypeError(
+            f"{name}: targets must be numbers or Values, got {t!r} ({type(t).__name__})"
+        )
+    return float(t)
+
+
+def _pairs(name: str, predictions: Predictions, targets: Targets) -> list[tuple[Value, Target]]:
     """Predictions and targets zipped as lists, or a ValueError naming what does not match."""
     if isinstance(predictions, Value):
-        if not isinstance(targets, int | float) or isinstance(targets, bool):
+        if not isinstance(targets, int | float | Value) or isinstance(targets, bool):
             raise TypeError(f"{name}: one prediction needs one number as target, got {targets!r}")
-        return [(predictions, float(targets))]
+        return [(predictions, _target(name, targets))]
     preds = list(predictions)
-    if isinstance(targets, int | float):
+    if isinstance(targets, int | float | Value):
         raise TypeError(f"{name}: {len(preds)} predictions need a sequence of targets")
-    goals = [float(t) for t in targets]
+    goals = [_target(name, t) for t in targets]
     if len(preds) != len(goals) or not preds:
         raise ValueError(
             f"{name}: got {len(preds)} predictions and {len(goals)} targets; "
@@ -74,7 +87,7 @@ def hinge_loss(scores: Predictions, targets: Targets) -> Value:
     y in {-1, +1}; d/ds_i = -y_i / n where ``y_i s_i < 1``, else 0."""
     pairs = _pairs("hinge_loss", scores, targets)
     for _, y in pairs:
-        if y not in (-1.0, 1.0):
+        if float(y) not in (-1.0, 1.0):
             raise ValueError(f"hinge_loss targets must be -1 or +1, got {y!r}")
     return _mean([(1.0 - y * s).relu() for s, y in pairs])
 

@@ -13,8 +13,10 @@ import pytest
 from engine import Value
 from nn import (
     MLP,
+    CompiledStep,
     Module,
     accuracy,
+    binary_cross_entropy_with_logits,
     eager_step,
     generate_linear,
     generate_xor_easy,
@@ -49,6 +51,26 @@ def test_a_seeded_run_repeats_bit_for_bit() -> None:
     first, again = run(), run()
     assert first == again
     assert len(first[0]) == 15 and first[0][-1] < first[0][0]
+
+
+@pytest.mark.parametrize("batch_size", [1, 4, None])
+def test_a_compiled_step_trains_exactly_as_the_eager_one(batch_size: int | None) -> None:
+    """engine.jit replays the same arithmetic, so training is the same to the last bit."""
+    points, labels = generate_linear(10, seed=3)
+    targets = [float(y) for y in labels]
+
+    def run(step: object) -> tuple[list[float], list[float]]:
+        model = MLP(2, [3, 3, 1], "sigmoid", seed=2)
+        result = train(model, points, targets, lr=0.3, epochs=4, batch_size=batch_size,
+                       momentum=0.5, loss_fn=binary_cross_entropy_with_logits,
+                       progress=False, step=step)  # type: ignore[arg-type]
+        return result.losses, [p.data for p in model.parameters()]
+
+    compiled = CompiledStep()
+    assert run(compiled) == run(eager_step)
+    # Batches of 10 samples in 4 give sizes 4, 4 and 2: one trace per size, none per call.
+    assert compiled._compiled is not None
+    assert compiled._compiled.traces == {1: 1, 4: 2, None: 1}[batch_size]
 
 
 def test_xor_is_learned_with_a_nonlinearity_and_not_without() -> None:
