@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import struct
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -10,18 +9,12 @@ import pytest
 
 from demos import abc, abc_hand
 from engine import Value, gradcheck, topological_order
+from tests.support import png_size
 
 SIZES = [1, 2, 3, 4, 5]
 SEEDS = [0, 1, 7]
 
 
-def png_size(path: Path) -> tuple[int, int]:
-    """Width and height from a PNG's IHDR chunk, after checking the signature."""
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
-    assert data[12:16] == b"IHDR"
-    width, height = struct.unpack(">II", data[16:24])
-    return width, height
 
 
 def assert_close_blocks(got: list[list[float]], want: list[list[float]], rtol: float) -> None:

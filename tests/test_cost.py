@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import math
-import struct
 from pathlib import Path
 
 import pytest
 
 from demos import abc, abc_hand, cost
 from engine import Value, linalg
-
-
-def png_size(path: Path) -> tuple[int, int]:
-    """Width and height from a PNG's IHDR chunk, after checking the signature."""
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
-    assert data[12:16] == b"IHDR"
-    width, height = struct.unpack(">II", data[16:24])
-    return width, height
+from tests.support import png_size
 
 
 @pytest.mark.parametrize("k", [1, 2, 3, 4, 5, 6])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import re
-import struct
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -12,17 +11,7 @@ import pytest
 
 from demos import lab1
 from demos.lab1_tables import markdown_table, parse_markdown_table, sweep_header, sweep_row
-
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def png_size(path: Path) -> tuple[int, int]:
-    """Width and height from a PNG's IHDR chunk, after checking the signature."""
-    data = path.read_bytes()
-    assert data[:8] == PNG_SIGNATURE, f"{path.name} is not a PNG"
-    assert data[12:16] == b"IHDR"
-    width, height = struct.unpack(">II", data[16:24])
-    return width, height
+from tests.support import png_size
 
 
 class _Collect(HTMLParser):

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import BackwardStep, Value, backward_steps, topological_order
+from tests.support import issue_graph
 
 
 def bits(x: float) -> bytes:
@@ -103,14 +104,7 @@ def test_each_record_holds_the_chain_rule_arithmetic(graph: tuple[Value, list[Va
 
 
 def test_the_issue_example_by_hand() -> None:
-    # z = u + v with u = 2a, v = a*b: dz/da = 2 + b, dz/db = a.
-    a, b = Value(3.0, label="a"), Value(-4.0, label="b")
-    u = a * 2.0
-    u.label = "u"
-    v = a * b
-    v.label = "v"
-    z = u + v
-    z.label = "z"
+    z, a, b = issue_graph()  # z = u + v with u = 2a, v = a*b: dz/da = 2 + b, dz/db = a
     steps = list(backward_steps(z))
     assert [s.node.label for s in steps] == ["z", "u", "v"]
     first = steps[0]

@@ -8,19 +8,8 @@ import re
 import pytest
 
 from engine import Value, backward_steps, topological_order
+from tests.support import issue_graph
 from viz.trace import format_step, number, step_names, trace, trace_markdown
-
-
-def issue_graph() -> tuple[Value, Value, Value]:
-    """z = u + v with u = 2a and v = a b: dz/da = 2 + b = -2, dz/db = a = 3."""
-    a, b = Value(3.0, label="a"), Value(-4.0, label="b")
-    u = a * 2.0
-    u.label = "u"
-    v = a * b
-    v.label = "v"
-    z = u + v
-    z.label = "z"
-    return z, a, b
 
 
 def neuron() -> tuple[Value, dict[str, Value]]:

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from engine import Value, name_scope, topological_order
+from tests.support import neuron
 from viz import GraphvizNotFoundError, draw_dot, node_names, op_node_name, save, style
 from viz.format import compact
 
@@ -34,15 +35,6 @@ def parse(source: str) -> tuple[dict[str, dict[str, str]], list[tuple[str, str, 
     return nodes, edges
 
 
-def neuron() -> dict[str, Value]:
-    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
-    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
-    b = Value(6.8813735870195432, label="b")
-    n = x1 * w1 + x2 * w2 + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return {"x1": x1, "x2": x2, "w1": w1, "w2": w2, "b": b, "n": n, "o": o}
 
 
 def test_nodes_and_edges_of_the_neuron() -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from engine import Value, name_scope, topological_order
+from tests.support import neuron
 from viz import draw_dot, node_names, op_node_name, save, style
 
 pytestmark = pytest.mark.dot
@@ -19,16 +20,6 @@ pytest.importorskip("graphviz")
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-def neuron() -> dict[str, Value]:
-    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
-    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
-    b = Value(6.8813735870195432, label="b")
-    n = x1 * w1 + x2 * w2 + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    o.backward()
-    return {"x1": x1, "x2": x2, "w1": w1, "w2": w2, "b": b, "n": n, "o": o}
 
 
 def groups(root: ET.Element, kind: str) -> list[ET.Element]:
@@ -40,7 +31,7 @@ def texts(element: ET.Element) -> list[str]:
 
 
 def test_neuron_svg_holds_nodes_edges_labels_and_derivatives(tmp_path: Path) -> None:
-    v = neuron()
+    v = neuron(backward=True)
     path = save(v["o"], tmp_path / "neuron.svg", highlight=v["w1"])
     root = ET.parse(path).getroot()
     nodes, edges = groups(root, "node"), groups(root, "edge")
@@ -64,7 +55,7 @@ def test_neuron_svg_holds_nodes_edges_labels_and_derivatives(tmp_path: Path) -> 
 
 
 def test_png_and_pdf_by_suffix(tmp_path: Path) -> None:
-    v = neuron()
+    v = neuron(backward=True)
     png = save(v["o"], tmp_path / "g.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
     width, height = struct.unpack(">II", png[16:24])
@@ -73,7 +64,7 @@ def test_png_and_pdf_by_suffix(tmp_path: Path) -> None:
 
 
 def test_micrograd_notebook_render_calls(tmp_path: Path) -> None:
-    v = neuron()
+    v = neuron(backward=True)
     dot = draw_dot(v["o"])
     written = dot.render(tmp_path / "gout")
     assert Path(written) == tmp_path / "gout.svg"

@@ -1,0 +1,46 @@
+"""Graphs and file checks that several test modules share."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+from engine import Value
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+#: The lecture's neuron at the lecture's point: o = tanh(x1 w1 + x2 w2 + b) = 0.7071...
+NEURON_POINT = {"x1": 2.0, "x2": 0.0, "w1": -3.0, "w2": 1.0, "b": 6.8813735870195432}
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR chunk, after checking the signature."""
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE, f"{path.name} is not a PNG"
+    assert data[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def neuron(backward: bool = False) -> dict[str, Value]:
+    """The lecture's neuron with its leaves, ``n`` and ``o`` labelled, keyed by label."""
+    v = {name: Value(x, label=name) for name, x in NEURON_POINT.items()}
+    n = v["x1"] * v["w1"] + v["x2"] * v["w2"] + v["b"]
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    if backward:
+        o.backward()
+    return {**v, "n": n, "o": o}
+
+
+def issue_graph() -> tuple[Value, Value, Value]:
+    """z = u + v with u = 2a and v = a b: dz/da = 2 + b = -2, dz/db = a = 3."""
+    a, b = Value(3.0, label="a"), Value(-4.0, label="b")
+    u = a * 2.0
+    u.label = "u"
+    v = a * b
+    v.label = "v"
+    z = u + v
+    z.label = "z"
+    return z, a, b
