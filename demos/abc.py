@@ -16,13 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from demos import abc_hand, cost
+from demos.abc_hand import Mat, Vec
 from demos.report import Link, Section
 from engine import Value, linalg, name_scope, no_grad
 from engine.linalg import Matrix, Vector
-
-Vec = list[float]
-Mat = list[list[float]]
-
 
 # --- the graph ------------------------------------------------------------------------------
 

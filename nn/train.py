@@ -36,7 +36,11 @@ def eager_step(
         The batch's loss, computed before the update.
     """
     optimizer.zero_grad()
-    loss = loss_fn([forward(x) for x in inputs], list(targets))
+    return _descend(optimizer, loss_fn([forward(x) for x in inputs], list(targets)))
+
+
+def _descend(optimizer: SGD, loss: Value) -> float:
+    """Backward from ``loss`` (grads zeroed before the forward), then one optimizer step."""
     loss.backward()
     optimizer.step()
     return loss.data
@@ -70,10 +74,7 @@ class CompiledStep:
             self._for = (forward, loss_fn)
             self._compiled = jit(lambda xs, ys: loss_fn([forward(x) for x in xs], ys))
         optimizer.zero_grad()
-        loss = self._compiled([list(x) for x in inputs], list(targets))
-        loss.backward()
-        optimizer.step()
-        return loss.data
+        return _descend(optimizer, self._compiled([list(x) for x in inputs], list(targets)))
 
 
 @dataclass
