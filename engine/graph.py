@@ -21,31 +21,45 @@ def topological_order(root: Value) -> list[Value]:
     Returns:
         The nodes, leaves first; reverse it to run the chain rule.
     """
-    order: list[Value] = []
-    append = order.append
-    # absent: not reached yet; False: its parents are being placed; True: in ``order``.
-    placed: dict[Value, bool] = {}
+    return walk(root, clear_inner_grads=False)
+
+
+def walk(root: Value, clear_inner_grads: bool) -> list[Value]:
+    """The topological order of ``topological_order``; with ``clear_inner_grads`` it also sets
+    every inner node's grad to 0.0 as it places the node (backward's preparation, in the same
+    pass).
+
+    Each node carries a ``_mark`` slot that the walk sets to one of two tokens made for this
+    walk alone: reading a slot is cheaper than a dict of millions of nodes, and no state
+    outlives the call. Two threads must not walk one graph at the same time.
+    """
+    entered, placed = object(), object()
     if not root._prev:
         return [root]
+    order: list[Value] = []
+    append = order.append
     stack = [root]
-    push = stack.append
+    push, pop = stack.append, stack.pop
     while stack:
         node = stack[-1]
-        state = placed.get(node)
-        if state is None:
-            placed[node] = False
+        mark = node._mark
+        if mark is not entered and mark is not placed:
+            node._mark = entered
             for parent in node._prev:
-                if parent not in placed:
+                seen = parent._mark
+                if seen is not entered and seen is not placed:
                     if parent._prev:
                         push(parent)
                     else:
                         # A leaf has no parents to wait for: place it at once.
-                        placed[parent] = True
+                        parent._mark = placed
                         append(parent)
             continue
-        stack.pop()
-        if state is False:
-            # Every parent was placed before or sat above node on the stack, so all are placed.
-            placed[node] = True
+        pop()
+        if mark is entered:
+            # Every parent was placed before, or sat above node on the stack: all are placed.
+            node._mark = placed
+            if clear_inner_grads:
+                node.grad = 0.0
             append(node)
     return order

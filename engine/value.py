@@ -8,7 +8,7 @@ from numbers import Real
 
 from . import numeric
 from .anomaly import check_local_grads, check_new_node
-from .graph import topological_order
+from .graph import walk
 from .modes import MODE, cyclic_gc_paused
 
 #: An op's local-derivative rule: given the node the op made, return d node / d parent for each
@@ -50,7 +50,8 @@ class Value:
     """
 
     # _origin is set only inside detect_anomaly(): the user's file and line that made the node.
-    __slots__ = ("_local", "_op", "_origin", "_prev", "data", "grad", "label", "scope")
+    # _mark belongs to graph walks (engine.graph.walk).
+    __slots__ = ("_local", "_mark", "_op", "_origin", "_prev", "data", "grad", "label", "scope")
 
     data: float
     grad: float
@@ -60,6 +61,7 @@ class Value:
     _op: str
     _local: LocalGrads | None
     _origin: tuple[str, int, str] | None
+    _mark: object
 
     def __init__(self, data: float, label: str = "") -> None:
         if not isinstance(label, str):
@@ -71,6 +73,7 @@ class Value:
         self._prev = ()
         self._op = ""
         self._local = None
+        self._mark = None
 
     # --- arithmetic --------------------------------------------------------------------------
 
@@ -300,10 +303,7 @@ def prepare_backward(root: Value) -> list[Value]:
     Returns:
         The topological order (leaves first, root last).
     """
-    order = topological_order(root)
-    for node in order:
-        if node._local is not None:
-            node.grad = 0.0
+    order = walk(root, clear_inner_grads=True)
     if root._local is None:
         root.grad += 1.0  # a leaf accumulates like any other
     else:
@@ -322,6 +322,7 @@ def _result(data: float, parents: tuple[Value, ...], op: str, local: LocalGrads)
     out.label = ""
     mode = MODE
     out.scope = mode.scope
+    out._mark = None
     if mode.grad_enabled:
         out._prev = parents
         out._op = op
@@ -360,4 +361,5 @@ def _as_value(other: object, op: str) -> Value:
     constant._prev = ()
     constant._op = ""
     constant._local = None
+    constant._mark = None
     return constant
