@@ -354,7 +354,8 @@ def _as_value(other: object, op: str) -> Value:
     if isinstance(other, Value):
         return other
     constant: Value = _new_value(Value)
-    constant.data = _number(other, op)
+    # Floats, by far the usual constant, skip the checks of _number.
+    constant.data = other if type(other) is float else _number(other, op)
     constant.grad = 0.0
     constant.label = ""
     constant.scope = MODE.scope
