@@ -11,7 +11,8 @@ PYTEST_ARGS ?=
 
 .PHONY: demo test bench clean system-deps-demo system-deps-test
 
-# demo: run the demos (python -m demos); needs Graphviz 'dot' and the viz + plots extras.
+# demo: run the demos (python -m demos); needs Graphviz 'dot' and the viz, plots and compare
+# (torch, for the side-by-side gradients) extras.
 demo: system-deps-demo $(VENV)/.stamp-demo
 	$(BIN)/python -m demos
 
@@ -48,7 +49,7 @@ $(BIN)/python:
 
 # One stamp per job: the project installed editable with that job's extras.
 $(VENV)/.stamp-demo: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -e '.[viz,plots]'
+	$(BIN)/python -m pip install -e '.[viz,plots,compare]'
 	touch $@
 
 $(VENV)/.stamp-test: pyproject.toml | $(BIN)/python
