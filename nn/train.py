@@ -149,8 +149,10 @@ def train(
     per-sample losses up; ``eps`` then applies to that sum).
 
     Training stops after ``epochs`` epochs; early, when ``eps`` is given and the epoch loss
-    changes by less than ``eps`` from the epoch before; and at the first loss that is inf or nan,
-    with the message ``diverged at epoch 3 (loss = inf); try a smaller learning rate``.
+    changes by less than ``eps`` from the epoch before (``converged`` is then True, though a
+    plateau or a tiny learning rate stops it too); and at the first batch loss, or epoch loss,
+    that is inf or nan, with the message
+    ``diverged at epoch 3 (loss = inf); try a smaller learning rate``.
 
     Args:
         model: the network; ``model(x)`` must give one Value per input.
@@ -158,7 +160,7 @@ def train(
         lr, momentum: for ``SGD``.
         loss_fn: ``loss_fn(predictions, targets) -> Value``, a mean over the batch.
         shuffle: False keeps the sample order; an int or ``random.Random`` shuffles every
-            epoch from that seed.
+            epoch from that seed (True: from seed 0).
         progress: show a tqdm bar (when tqdm is installed).
         step: the per-batch update: ``eager_step`` builds the graph afresh every time;
             ``CompiledStep()`` compiles it once with ``engine.jit`` (same numbers, far faster).
@@ -185,22 +187,29 @@ def train(
             )
             if not math.isfinite(loss):
                 result.diverged = True
-                result.message = (
-                    f"diverged at epoch {epoch} (loss = {loss}); try a smaller learning rate"
-                )
+                result.message = _diverged(epoch, loss)
                 return result
             total += loss * len(batch)
         loss_now = total / divisor
+        if not math.isfinite(loss_now):  # every batch was finite, but their sum overflowed
+            result.diverged = True
+            result.message = _diverged(epoch, loss_now)
+            return result
         result.losses.append(loss_now)
         if eps is not None and epoch > 1 and abs(result.losses[-2] - loss_now) < eps:
+            # "Stopped", not "converged": a tiny learning rate also moves the loss by < eps.
             result.converged = True
             result.message = (
-                f"converged at epoch {epoch} (loss {loss_now:.6g}, "
-                f"changed by less than eps = {eps:g})"
+                f"stopped early at epoch {epoch}: the epoch loss changed by less than "
+                f"eps = {eps:g} (loss {loss_now:.6g})"
             )
             return result
     result.message = f"finished {result.epochs} epochs (loss {result.final_loss:.6g})"
     return result
+
+
+def _diverged(epoch: int, loss: float) -> str:
+    return f"diverged at epoch {epoch} (loss = {loss}); try a smaller learning rate"
 
 
 def predict(model: Module, inputs: Sequence[Sequence[float]]) -> list[float]:

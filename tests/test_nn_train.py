@@ -95,6 +95,21 @@ def test_divergence_stops_at_the_first_infinite_loss_and_keeps_the_curve() -> No
     assert result.message == "diverged at epoch 5 (loss = inf); try a smaller learning rate"
     assert result.epochs == 5 and len(result.losses) == 4
     assert result.losses[0] == 1.0 and all(math.isfinite(x) for x in result.losses)
+    # lr = 1e100: losses 1, ~4e200, then ~1.6e401 = inf in epoch 3, the README's message.
+    result = train(Scale(1.0), [[1.0]], [0.0], lr=1e100, epochs=20, progress=False)
+    assert result.message == "diverged at epoch 3 (loss = inf); try a smaller learning rate"
+    assert result.losses == [1.0, pytest.approx(4e200, rel=1e-12)]
+
+
+def test_an_epoch_loss_that_overflows_is_divergence_too() -> None:
+    # Two samples, each loss 1e308 (finite), no update (x = 0 gives no gradient): the epoch sum
+    # 2e308 is inf, and a curve must not hold it as if it were a number.
+    model = Scale(1.0)
+    big = math.sqrt(1e308)
+    result = train(model, [[0.0], [0.0]], [big, big], lr=0.1, epochs=5, epoch_loss="sum",
+                   progress=False)
+    assert result.diverged and result.epochs == 1 and result.losses == []
+    assert result.message == "diverged at epoch 1 (loss = inf); try a smaller learning rate"
 
 
 def test_early_stop_when_the_epoch_loss_barely_moves() -> None:
@@ -107,7 +122,10 @@ def test_early_stop_when_the_epoch_loss_barely_moves() -> None:
     assert result.converged and result.epochs == len(losses) < 500
     assert abs(losses[-1] - losses[-2]) < 1e-3
     assert all(abs(a - b) >= 1e-3 for a, b in itertools.pairwise(losses[:-1]))
-    assert result.message.startswith(f"converged at epoch {result.epochs} ")
+    assert result.message == (
+        f"stopped early at epoch {result.epochs}: the epoch loss changed by less than "
+        f"eps = 0.001 (loss {losses[-1]:.6g})"
+    )
 
 
 def test_full_batch_is_one_update_on_the_mean_loss() -> None:
