@@ -147,6 +147,13 @@ def describe(config: Config) -> str:
     return f"{config.activation} {list(config.hidden)} lr={config.lr:g}"
 
 
+def legend(label: str, result: TrainResult) -> str:
+    """A curve's legend: ``0.1 (662 epochs)``, or ``0.2 (diverged at epoch 1)``."""
+    if result.diverged:
+        return f"{label} (diverged at epoch {result.epochs})"
+    return f"{label} ({len(result.losses)} epochs)"
+
+
 def sample_lines(run: Run) -> list[str]:
     """The lab's printout: one line per judged sample, then loss and accuracy."""
     lines = [
@@ -158,15 +165,15 @@ def sample_lines(run: Run) -> list[str]:
 
 
 def task_artifacts(run: Run, folder: Path, verbose: bool = True) -> list[Artifact]:
-    """Print a task's results and write its text, comparison, curve and boundary files."""
+    """Print a task's results (``verbose``: every sample's line too) and write its text,
+    comparison, curve and boundary files."""
     stem = run.task if run.split is None else f"{run.task}_split"
     judged = "all samples" if run.split is None else f"the held-out {1 - run.split:.0%}"
     title = f"{TASK_TITLES[run.task]} ({describe(run.config)}), {judged}"
     lines = sample_lines(run)
     header = f"== {title}: {run.result.message}, {run.seconds:.1f} s"
-    if verbose:
-        print(header)
-        print("\n".join(lines), flush=True)
+    print(header)
+    print("\n".join(lines if verbose else lines[-1:]), flush=True)
     text = folder / f"{stem}_predictions.txt"
     folder.mkdir(parents=True, exist_ok=True)
     text.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
@@ -174,7 +181,7 @@ def task_artifacts(run: Run, folder: Path, verbose: bool = True) -> list[Artifac
         run.points, run.labels, run.predictions, folder / f"{stem}_comparison.png", title
     )
     curve = lab1_plots.plot_learning_curves(
-        {TASK_TITLES[run.task]: {describe(run.config): run.result.losses}},
+        {TASK_TITLES[run.task]: {legend(describe(run.config), run.result): run.result.losses}},
         folder / f"{stem}_learning_curve.png",
         f"Learning curve: {title}",
     )
@@ -245,12 +252,14 @@ def sweep_artifacts(kind: str, base: Config, lab: Lab, folder: Path) -> list[Art
     rows = []
     curves: dict[str, dict[str, list[float]]] = {TASK_TITLES[t]: {} for t in TASKS}
     runs_by_setting = []
+    width = max(len(label) for label, _ in settings)
     for label, config in settings:
         runs = {task: lab.run(task, config) for task in TASKS}
         runs_by_setting.append((label, runs))
         for task, run in runs.items():
-            curves[TASK_TITLES[task]][label] = run.result.losses
-            print(f"  {kind} {label:>18} {task:>6}: {run.result.message} ({run.seconds:.1f} s)")
+            curves[TASK_TITLES[task]][legend(label, run.result)] = run.result.losses
+            print(f"  {kind} {label:>{width}} {task:>6}: {run.result.message} "
+                  f"({run.seconds:.1f} s)")
         rows.append(lab1_tables.sweep_row(label, [runs[t] for t in TASKS]))
     table = lab1_tables.markdown_table(
         lab1_tables.sweep_header(column, [TASK_TITLES[t] for t in TASKS]), rows

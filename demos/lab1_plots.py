@@ -70,16 +70,18 @@ def plot_learning_curves(
     ylabel: str = "loss (sum over the epoch's samples)",
     legend_title: str | None = None,
 ) -> Path:
-    """One panel per key of ``panels`` (a task), one line per curve (a setting), log-scale loss.
+    """One panel per key of ``panels`` (a task), one line per curve, log-scale loss.
 
-    Curves that stopped early (converged or diverged) simply end there.
+    A curve's key is its legend text, which should say how the run ended: a curve that stopped
+    early (eps reached, or diverged) simply ends there, and a run that diverged in its first
+    epoch has no point to draw.
     """
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 4.4), squeeze=False)
     for ax, (panel_title, curves) in zip(axes[0], panels.items(), strict=True):
         for name, losses in curves.items():
             epochs = range(1, len(losses) + 1)
-            ax.plot(epochs, losses, label=f"{name} ({len(losses)} epochs)", linewidth=1.6)
+            ax.plot(epochs, losses, label=name, linewidth=1.6)
         ax.set_yscale("log")
         ax.set_title(panel_title, fontsize=13)
         ax.set_xlabel("epoch")

@@ -133,12 +133,34 @@ def test_sweep_row_reads_diverged_for_a_diverged_run() -> None:
     assert parse_markdown_table(table) == (sweep_header("Learning rate", ["Linear", "XOR"]), [row])
 
 
+@pytest.mark.parametrize(("task", "least"), [("linear", 0.99), ("xor", 1.0)])
+def test_the_defaults_reach_the_reports_accuracy(task: str, least: float) -> None:
+    """Issue 3: the default run reaches at least 99 % on linear and 100 % on XOR."""
+    run = lab1.Lab().run(task, lab1.Config(progress=False))
+    assert not run.result.diverged
+    assert run.accuracy >= least, (run.accuracy, run.result.message)
+
+
+def test_a_diverged_curve_says_so_in_its_legend() -> None:
+    from nn import TrainResult
+
+    assert lab1.legend("0.2", TrainResult([], epochs=1, diverged=True)) == (
+        "0.2 (diverged at epoch 1)"
+    )
+    assert lab1.legend("0.1", TrainResult([3.0, 2.0], epochs=2)) == "0.1 (2 epochs)"
+
+
 def test_report_writes_lab1_and_links_its_index(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(lab1, "Config", functools.partial(lab1.Config, epochs=2, progress=False))
     monkeypatch.setattr(lab1, "SWEEPS", ("depth",))
     section = lab1.report(tmp_path)
+    # make demo prints each task's outcome and score, but not its 145 per-sample lines
+    printed = capsys.readouterr().out.splitlines()
+    assert not [line for line in printed if line.startswith("Iter ")]
+    assert len([line for line in printed if line.startswith("loss=")]) == 4
+    assert len([line for line in printed if line.startswith("== Linear (")]) == 2
     assert [link.path for link in section.links] == ["lab1/index.html"]
     assert (tmp_path / "lab1" / "index.html").is_file()
     assert (tmp_path / "lab1" / "sweep_depth.md").is_file()
