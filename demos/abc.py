@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from demos import abc_hand, cost
+from demos import abc_hand, cost, lab1
 from demos.abc_hand import Mat, Vec
 from demos.report import Link, Section
 from engine import Value, linalg, name_scope, no_grad
@@ -101,10 +101,13 @@ class Block:
 
     def max_abs_diff(self, other: Mat | None) -> float | None:
         """The largest |engine - other| over the entries (None when ``other`` is missing)."""
-        if other is None:
-            return None
-        return max(abs(p - q) for r, s in zip(self.engine, other, strict=True)
-                   for p, q in zip(r, s, strict=True))
+        return None if other is None else max_abs_diff(self.engine, other)
+
+
+def max_abs_diff(first: Mat, second: Mat) -> float:
+    """max_ij |first_ij - second_ij|."""
+    return max(abs(p - q) for r, s in zip(first, second, strict=True)
+               for p, q in zip(r, s, strict=True))
 
 
 @dataclass(frozen=True)
@@ -214,8 +217,11 @@ def format_comparison(result: Comparison) -> str:
         hand_diff = block.max_abs_diff(block.hand)
         torch_diff = block.max_abs_diff(block.torch)
         summary = f"max |engine - hand| = {hand_diff:.3e}"
-        summary += (f", max |engine - torch| = {torch_diff:.3e}" if torch_diff is not None
-                    else ", torch: -")
+        if torch_diff is None or block.torch is None:
+            summary += ", torch: -"
+        else:
+            summary += (f", max |engine - torch| = {torch_diff:.3e}"
+                        f", max |hand - torch| = {max_abs_diff(block.hand, block.torch):.3e}")
         lines.append(f"dL/d{block.name}: {summary}")
     return "\n".join(lines)
 
@@ -297,10 +303,11 @@ def train(k: int = 3, n: int = 100, lr: float = 0.2, epochs: int = 100, seed: in
 
 
 MINIMUM_NOTE = (
-    "Note: L = ||C z||^2 >= 0, and the minimum 0 is reached when C z = 0 for every input. "
-    "z = sigma(A x) + B x cannot be 0 for every x (sigma(0) = 1/2), so descent shrinks C and "
-    "turns it towards a matrix whose null space holds the z's (A and B help by moving the z's "
-    "there): a small, nearly singular C is the expected outcome, not a bug."
+    "Note: L = ||C z||^2 >= 0, and the minimum 0 is reached when C z = 0 for every input: "
+    "C = 0 is one such point. z = sigma(A x) + B x cannot be 0 for every x (sigma(0) = 1/2), "
+    "so descent shrinks C and turns it towards a matrix whose null space holds the z's (A and "
+    "B help by moving the z's there): a small, nearly singular C is the expected outcome, not "
+    "a bug."
 )
 
 
@@ -365,8 +372,9 @@ def draw_graph(folder: Path, k: int = 2, seed: int = 0) -> Path:
 # --- the cost of gradients (issue 9) --------------------------------------------------------
 
 COST_KS = (1, 2, 4, 8, 16, 32)
-#: The Lab 1 network's default hidden widths (2 inputs, sigmoid hidden layers, one output).
-LAB1_HIDDEN = (10, 10)
+#: The Lab 1 network's default hidden widths (2 inputs, sigmoid hidden layers, one output),
+#: read from demos.lab1 so the two cannot drift apart.
+LAB1_HIDDEN = lab1.Config().hidden
 
 
 def abc_ops(k: int) -> int:
@@ -388,11 +396,13 @@ def abc_cost_row(k: int, seed: int = 0, budget: float = 0.5) -> cost.CostRow:
 
 def lab1_cost_row(hidden: tuple[int, ...] = LAB1_HIDDEN, seed: int = 0,
                   budget: float = 0.5) -> cost.CostRow:
-    """The same comparison for the Lab 1 network: ``nn.MLP(2, [*hidden, 1], "sigmoid")`` and the
-    squared error on one sample of ``nn.generate_linear``."""
+    """The same comparison for the Lab 1 network: ``nn.MLP(2, [*hidden, 1], "sigmoid")`` with
+    Lab 1's initial weights, and the squared error on one sample of ``nn.generate_linear``."""
     import nn
 
-    model = nn.MLP(2, [*hidden, 1], activation="sigmoid", seed=seed)
+    setup = lab1.Config()
+    model = nn.MLP(2, [*hidden, 1], activation=setup.activation, seed=seed,
+                   weight_scale=setup.weight_scale)
     points, labels = nn.generate_linear(1, seed=seed)
     x, target = points[0], float(labels[0])
 

@@ -4,12 +4,14 @@ For x in R^K and K x K matrices A, B, C:
 
     y = A x,  u = sigma(y),  v = B x,  z = u + v,  w = C z,  L = ||w||^2
 
-and, by hand,
+and, by hand (the homework's formulas; dL/dx is ours, for the x column):
 
-    dL/dw = 2 w             dL/dC = dL/dw z^T
-    dL/dz = C^T dL/dw       dL/du = dL/dv = dL/dz
+    dL/dw = 2w              dL/dC = 2w z^T
+    dL/dz = C^T 2w          dL/du = dL/dv = dL/dz
     dL/dB = dL/dv x^T       dL/dy = dL/du * sigma(y) (1 - sigma(y))   (elementwise)
     dL/dA = dL/dy x^T       dL/dx = A^T dL/dy + B^T dL/dv
+
+``gradients`` computes 2w once (``dw``) and reuses it in dL/dC and dL/dz.
 
 No engine here: these are the numbers the engine's backward must reproduce.
 """

@@ -15,8 +15,6 @@ SIZES = [1, 2, 3, 4, 5]
 SEEDS = [0, 1, 7]
 
 
-
-
 def assert_close_blocks(got: list[list[float]], want: list[list[float]], rtol: float) -> None:
     """Every entry within rtol of the block's largest entry (normwise, so near-0 entries that
     come out of cancelling sums do not make the test flaky)."""
@@ -52,6 +50,10 @@ def test_engine_hand_and_torch_agree(k: int, seed: int) -> None:
         assert_close_blocks(block.engine, block.torch, 1e-12)
         assert_close_blocks(block.hand, block.torch, 1e-12)
         assert block.max_abs_diff(block.torch) is not None
+    text = abc.format_comparison(result)
+    for name in ("A", "B", "C", "x"):  # each block states all three pairwise differences
+        assert f"dL/d{name}: max |engine - hand| = " in text
+    assert text.count("max |engine - torch| = ") == text.count("max |hand - torch| = ") == 4
 
 
 def test_hand_formula_for_k1_by_substitution() -> None:
@@ -155,7 +157,7 @@ def test_demo_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert abc.main(["--out", str(out), "--k", "2", "--n", "5", "--epochs", "4",
                      "--no-progress", "--no-torch", "--print-every", "1"]) == 0
     printed = capsys.readouterr().out
-    assert "final mean loss" in printed and "C z = 0 for every input" in printed
+    assert "final mean loss" in printed and "C z = 0 for every input: C = 0 is one" in printed
     assert (out / "sample.txt").read_text().startswith("One sample")
     rows = (out / "losses.csv").read_text().splitlines()
     assert rows[0] == "epoch,mean_loss" and len(rows) == 1 + 5
