@@ -44,9 +44,27 @@ def _is_odd_integer(n: float) -> bool:
     return n.is_integer() and n % 2.0 == 1.0
 
 
+def sqrt(x: float) -> float:
+    """The square root, correctly rounded: ``sqrt(-0.0) = -0.0``, ``sqrt(x < 0) = nan``
+    (``-inf`` included), ``sqrt(inf) = inf``."""
+    if x >= 0.0:  # -0.0 too, as IEEE and torch give it
+        return math.sqrt(x)
+    return x if x == INF else NAN  # negative, or nan
+
+
 def power(x: float, n: float) -> float:
     """``x ** n`` as C's ``pow``: a negative base with a fractional exponent gives ``nan``
-    (Python would return a complex number), ``0 ** -1 = inf``, overflow gives ``+-inf``."""
+    (Python would return a complex number), ``0 ** -1 = inf``, overflow gives ``+-inf``.
+
+    ``n = 0.5`` and ``n = -0.5`` are ``sqrt(x)`` and ``1 / sqrt(x)``, as torch computes them:
+    C's ``pow`` rounds differently in the last bit (about 1 input in 1000) and gives
+    ``pow(-inf, 0.5) = inf`` and ``pow(-0.0, 0.5) = 0.0`` where the square root is ``nan``
+    and ``-0.0``.
+    """
+    if n == 0.5:
+        return sqrt(x)
+    if n == -0.5:
+        return div(1.0, sqrt(x))
     try:
         return math.pow(x, n)
     except OverflowError:

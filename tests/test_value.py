@@ -140,8 +140,35 @@ EDGES = [
     ("value_pow_negative_base", lambda a, b: a**b, (-2.0, 0.5)),
     ("number_pow_zero_base", lambda a: 0.0**a, (2.0,)),
     ("sqrt_zero", lambda a: a.sqrt(), (0.0,)),
+    # torch takes x ** 0.5 as sqrt and x ** -0.5 as 1 / sqrt, not C's pow (which gives
+    # pow(-inf, 0.5) = inf and pow(-0.0, 0.5) = 0.0); the derivatives go through them too.
+    ("sqrt_negative_zero", lambda a: a.sqrt(), (-0.0,)),
+    ("sqrt_minus_inf", lambda a: a.sqrt(), (-math.inf,)),
+    ("sqrt_inf", lambda a: a.sqrt(), (math.inf,)),
+    ("pow_half_minus_inf", lambda a: a**0.5, (-math.inf,)),
+    ("pow_minus_half_minus_inf", lambda a: a**-0.5, (-math.inf,)),
+    ("pow_minus_half_negative_zero", lambda a: a**-0.5, (-0.0,)),
+    ("pow_three_halves_minus_inf", lambda a: a**1.5, (-math.inf,)),
+    ("pow_three_halves_negative", lambda a: a**1.5, (-4.0,)),
+    ("reciprocal_of_negative_zero", lambda a: 1 / a, (-0.0,)),
+    ("log_negative_zero", lambda a: a.log(), (-0.0,)),
+    ("log_minus_inf", lambda a: a.log(), (-math.inf,)),
+    ("exp_minus_inf", lambda a: a.exp(), (-math.inf,)),
+    ("sigmoid_nan", lambda a: a.sigmoid(), (math.nan,)),
+    ("tanh_nan", lambda a: a.tanh(), (math.nan,)),
     ("mul_inf_zero", lambda a, b: a * b, (math.inf, 0.0)),
 ]
+
+
+def same_value(actual: float, expected: float) -> bool:
+    """``same``, and a zero must carry torch's sign (sqrt(-0.0) is -0.0, and 1 / it is -inf).
+
+    Gradients are compared by ``same`` alone: a leaf's grad starts at 0.0 and adds, so
+    0.0 + -0.0 leaves 0.0 where torch, whose first gradient replaces None, keeps -0.0.
+    """
+    if actual == 0.0 and expected == 0.0:
+        return math.copysign(1.0, actual) == math.copysign(1.0, expected)
+    return same(actual, expected)
 
 
 @pytest.mark.torch
@@ -150,7 +177,7 @@ def test_edge_values_match_torch(name: str, fn: Callable[..., object],
                                  xs: tuple[float, ...]) -> None:
     value, grads = run_engine(fn, xs)
     want_value, want_grads = run_torch(fn, xs)
-    assert same(value, want_value), (name, value, want_value)
+    assert same_value(value, want_value), (name, value, want_value)
     for got, want in zip(grads, want_grads, strict=True):
         assert same(got, want), (name, grads, want_grads)
 
