@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from demos import abc
 from engine import Value, backward_steps, topological_order
 from viz import node_names
 from viz.flipbook_writer import MAX_STEPS, build_flipbook, clean_svg, write_flipbook
@@ -197,6 +198,34 @@ def test_python_m_viz_step_writes_the_page(tmp_path: Path, capsys: pytest.Captur
     assert main(["step", "tanh(a*b + c)", "a=2", "b=-3", "c=10", "-o", str(out)]) == 0
     assert f"wrote {out}" in capsys.readouterr().out
     assert out.read_text(encoding="utf-8").count("<template id=\"frame-") == 4
+
+
+def outlines(svg: str) -> tuple[str, dict[str, list[str]]]:
+    """The viewBox, and each drawn node's outline (its polygon points or ellipse centre)."""
+    tree = ET.fromstring(svg)
+    shapes = {}
+    for name, g in nodes_by_title(svg).items():
+        shapes[name] = [
+            shape.get("points") or f"{shape.get('cx')},{shape.get('cy')}"
+            for shape in g.iter() if shape.tag in (f"{SVG}polygon", f"{SVG}ellipse")
+        ][:1]
+    return tree.get("viewBox", ""), shapes
+
+
+@pytest.mark.dot
+@pytest.mark.parametrize(("build", "quiz"), [
+    (neuron, True), (fan_out, True), (lambda: (abc.sample_graph(2, 0), {}), False),
+], ids=["neuron", "fan_out", "abc_k2"])
+def test_nodes_stay_put_from_frame_to_frame(build: Any, quiz: bool) -> None:
+    # "grad ?" is narrower than "grad -1.5", and dot lays out an edge that declares penwidth
+    # first differently: without care each frame gets its own layout and the nodes jump.
+    root, _ = build()
+    order = topological_order(root)
+    book = build_flipbook(root, quiz=quiz)
+    first = outlines(book.frames[0])
+    assert len(first[1]) == len(order) + sum(1 for node in order if node._prev)
+    for svg in book.frames[1:] + book.questions:
+        assert outlines(svg) == first
 
 
 @pytest.mark.dot

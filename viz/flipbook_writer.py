@@ -15,7 +15,7 @@ from engine import BackwardStep, Value
 
 from .dot import draw_dot
 from .flipbook_page import CSS, JS
-from .format import DIGITS
+from .format import DIGITS, compact
 from .names import node_names
 from .trace import format_update, fresh_steps, leaves_of, number, step_names
 
@@ -78,7 +78,8 @@ def build_flipbook(root: Value, *, quiz: bool = True, digits: int = DIGITS) -> F
 
     The graph's ``.grad`` values are left as they were. Each frame shows the grads known at that
     point (what ``.grad`` holds so far; ``grad ?`` for none yet) and needs the Graphviz ``dot``
-    program.
+    program. Every frame has the same layout (each node as wide as its widest grad text), so
+    nothing moves while the reader steps.
 
     Args:
         root: the output to step backward from.
@@ -99,16 +100,30 @@ def build_flipbook(root: Value, *, quiz: bool = True, digits: int = DIGITS) -> F
     leaves = leaves_of(order)
     uses = Counter(parent for node in order for parent in node._prev)
 
-    def render(known: Mapping[Value, float], focus: Value | None) -> str:
-        grads = {node: known.get(node) for node in order}
-        drawing = draw_dot(root, grads=grads, focus=focus, digits=digits, max_nodes=None)
-        return clean_svg(drawing.pipe(format="svg", encoding="utf-8"))
-
     def leaf_row(known: Mapping[Value, float]) -> list[list[str] | None]:
         return [
             [number(known[leaf], digits), repr(known[leaf])] if leaf in known else None
             for leaf in leaves
         ]
+
+    # First the grads each frame shows (what .grad holds so far, None for "grad ?"), then the
+    # drawings: every frame is laid out with the same node sizes, so nothing moves between them.
+    known: dict[Value, float] = {}
+    shown: list[tuple[dict[Value, float], Value | None]] = [({}, None)]
+    asked: list[tuple[dict[Value, float], Value | None]] = []
+    leaf_grads = [leaf_row(known)]
+    records = []
+    for step in steps:
+        if step.index == 1:
+            known[root] = step.upstream  # the seed, d root / d root = 1
+        if quiz:
+            asked.append((dict(known), step.node))
+        for update in step.updates:
+            known[update.parent] = update.after
+            uses[update.parent] -= 1
+        shown.append((dict(known), step.node))
+        leaf_grads.append(leaf_row(known))
+        records.append(_step_record(root, step, names, ids, uses, digits))
 
     # An unlabelled inner node has no name in a drawing, yet the arithmetic must name it: label
     # it with its text name (#<i>) while drawing, and give the graph back as it was.
@@ -116,22 +131,17 @@ def build_flipbook(root: Value, *, quiz: bool = True, digits: int = DIGITS) -> F
     for node in unnamed:
         node.label = names[node]
     try:
-        known: dict[Value, float] = {}
-        frames = [render(known, None)]
-        questions: list[str] = []
-        leaf_grads = [leaf_row(known)]
-        records = []
-        for step in steps:
-            if step.index == 1:
-                known[root] = step.upstream  # the seed, d root / d root = 1
-            if quiz:
-                questions.append(render(known, step.node))
-            for update in step.updates:
-                known[update.parent] = update.after
-                uses[update.parent] -= 1
-            frames.append(render(known, step.node))
-            leaf_grads.append(leaf_row(known))
-            records.append(_step_record(root, step, names, ids, uses, digits))
+        sizes = _node_sizes(root, order, [grads for grads, _ in shown + asked], digits)
+
+        def render(grads: Mapping[Value, float], focus: Value | None) -> str:
+            drawing = draw_dot(root, grads={node: grads.get(node) for node in order},
+                               focus=focus, digits=digits, max_nodes=None)
+            for name, width in sizes.items():
+                drawing.node(name, width=width)  # a minimum: every text fits, so it is exact
+            return clean_svg(drawing.pipe(format="svg", encoding="utf-8"))
+
+        frames = [render(grads, focus) for grads, focus in shown]
+        questions = [render(grads, focus) for grads, focus in asked]
     finally:
         for node in unnamed:
             node.label = ""
@@ -143,6 +153,39 @@ def build_flipbook(root: Value, *, quiz: bool = True, digits: int = DIGITS) -> F
         "atol": QUIZ_ATOL,
     }
     return Flipbook(frames, questions, data, [(names[leaf], leaf.data) for leaf in leaves])
+
+
+def _node_sizes(
+    root: Value, order: list[Value], frames: list[Mapping[Value, float]], digits: int
+) -> dict[str, str]:
+    """Each value node's width over all ``frames`` (inches, as Graphviz writes it): the widest
+    of its grad texts, measured by Graphviz.
+
+    Graphviz sizes a node by its text, and ``grad ?`` is narrower than ``grad -0.3333``; a
+    single point of width more can move other nodes by tens of points (dot settles ties
+    differently). Given to every frame as the node's width, these keep one layout for all
+    frames. Drawing ``j`` shows each node's ``j``-th distinct grad text, so a node with ``k``
+    texts is measured in ``k`` layouts.
+    """
+    texts: dict[Value, dict[str, float | None]] = {}
+    for node in order:
+        seen = texts.setdefault(node, {})
+        for frame in frames:
+            grad = frame.get(node)
+            seen.setdefault("?" if grad is None else compact(grad, digits), grad)
+    names = node_names(order)
+    widths: dict[str, float] = {}
+    for j in range(max(len(seen) for seen in texts.values())):
+        grads = {node: list(seen.values())[min(j, len(seen) - 1)] for node, seen in texts.items()}
+        drawing = draw_dot(root, grads=grads, digits=digits, max_nodes=None)
+        layout = json.loads(drawing.pipe(format="json", encoding="utf-8"))
+        drawn = {item["name"]: float(item["width"]) for item in layout.get("objects", [])
+                 if "width" in item}
+        for name in names.values():
+            if name in drawn:
+                widths[name] = max(widths.get(name, 0.0), drawn[name])
+    # Graphviz writes 4 decimals; a point more keeps a rounded-down width from being outgrown.
+    return {name: f"{width + 1 / 72:.4f}" for name, width in widths.items()}
 
 
 def write_flipbook(

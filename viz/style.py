@@ -7,8 +7,11 @@ CAPTION_FONT = "Courier"
 
 GRAPH = {"fontname": FONT, "nodesep": "0.25", "ranksep": "0.35", "bgcolor": "white"}
 NODE = {"fontname": FONT, "fontsize": "11"}
+#: ``penwidth`` is declared here although 1 is Graphviz's default: dot lays a graph out slightly
+#: differently when an edge attribute is first declared on a later edge (the flipbook's focus
+#: edges), so without it the frames of one graph would not share one layout.
 EDGE = {"fontname": FONT, "fontsize": "9", "arrowsize": "0.6", "color": "#555555",
-        "fontcolor": "#1e3a8a"}
+        "fontcolor": "#1e3a8a", "penwidth": "1"}
 
 #: Value nodes, by kind. Parameters are what training changes, inputs are labelled leaves that are
 #: not parameters (when ``params=`` says which are), constants are unlabelled leaves.
