@@ -68,6 +68,17 @@ def test_hostile_expressions_are_refused(text: str, tmp_path: Path,
     assert not (tmp_path / "g.dot").exists()
 
 
+def test_too_big_to_draw_or_step_is_an_error_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["+".join(["a"] * 300), "a=1", "-o", str(tmp_path / "g.dot")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: the graph has 599 nodes to draw") and "max_nodes=500" in err
+    assert main(["step", "+".join(["a"] * 302), "a=1", "-o", str(tmp_path / "s.html")]) == 2
+    assert capsys.readouterr().err.startswith("error: the graph has 301 backward steps")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_huge_power_is_handled(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["9**9**9 * a", "a=1", "-o", str(tmp_path / "g.dot")]) == 0
     assert capsys.readouterr().out.splitlines()[:2] == ["9**9**9 * a = inf", "  d/da = inf"]
@@ -104,7 +115,6 @@ def test_runs_as_a_program(tmp_path: Path) -> None:
 
 @pytest.mark.dot
 def test_step_writes_the_real_flipbook(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("viz.flipbook_writer")
     out = tmp_path / "steps.html"
     assert main(["step", "tanh(a*b)", "a=0.5", "b=-2", "-o", str(out)]) == 0
     assert capsys.readouterr().out.strip() == f"wrote {out}"

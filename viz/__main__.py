@@ -50,7 +50,7 @@ def draw_main(argv: list[str]) -> int:
         highlight = [leaves[name] for name in args.highlight]
         path = save(root, args.output, rankdir=args.rankdir, highlight=highlight,
                     show_local=not args.no_local)
-    except (ExpressionError, GraphvizNotFoundError) as error:
+    except (ValueError, GraphvizNotFoundError) as error:  # ExpressionError, or too big to draw
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(f"{args.expression} = {root.data!r}")
@@ -68,10 +68,10 @@ def step_main(argv: list[str]) -> int:
     try:
         root, _ = _build(args.expression, args.variables)
         path = write_flipbook(root, args.output)
-    except (ExpressionError, GraphvizNotFoundError) as error:
+    except (ValueError, GraphvizNotFoundError) as error:  # ExpressionError, or too many steps
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"wrote {path or args.output}")
+    print(f"wrote {path}")
     return 0
 
 
