@@ -170,6 +170,7 @@ def task_artifacts(run: Run, folder: Path, verbose: bool = True) -> list[Artifac
     stem = run.task if run.split is None else f"{run.task}_split"
     judged = "all samples" if run.split is None else f"the held-out {1 - run.split:.0%}"
     title = f"{TASK_TITLES[run.task]} ({describe(run.config)}), {judged}"
+    where = "" if run.split is None else " (held-out samples only)"
     lines = sample_lines(run)
     header = f"== {title}: {run.result.message}, {run.seconds:.1f} s"
     print(header)
@@ -190,9 +191,8 @@ def task_artifacts(run: Run, folder: Path, verbose: bool = True) -> list[Artifac
         run.points,
         run.labels,
         folder / f"{stem}_decision_boundary.png",
-        f"Decision boundary: {TASK_TITLES[run.task]}",
+        f"Decision boundary: {TASK_TITLES[run.task]}{where}",
     )
-    where = "" if run.split is None else " (held-out samples only)"
     return [
         Artifact(
             text,

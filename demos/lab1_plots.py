@@ -100,14 +100,20 @@ def plot_decision_boundary(
     path: Path,
     title: str,
     resolution: int = 60,
+    square: tuple[float, float] = (0.0, 1.0),
 ) -> Path:
-    """The model's output over the input square, shaded, with its 0.5 contour and the samples."""
+    """The model's output over the input square, shaded, with its 0.5 contour and the samples.
+
+    The grid covers ``square`` on both axes (both lab tasks live in the unit square), widened
+    to hold every sample and padded by 0.1, so a few held-out samples still show the boundary
+    over the whole input space.
+    """
     plt = _pyplot()
     xs = [p[0] for p in points]
     ys = [p[1] for p in points]
     pad = 0.1
-    x_lo, x_hi = min(xs) - pad, max(xs) + pad
-    y_lo, y_hi = min(ys) - pad, max(ys) + pad
+    x_lo, x_hi = min(*xs, square[0]) - pad, max(*xs, square[1]) + pad
+    y_lo, y_hi = min(*ys, square[0]) - pad, max(*ys, square[1]) + pad
     grid_x = [x_lo + (x_hi - x_lo) * i / (resolution - 1) for i in range(resolution)]
     grid_y = [y_lo + (y_hi - y_lo) * j / (resolution - 1) for j in range(resolution)]
     flat = predict([(x, y) for y in grid_y for x in grid_x])
@@ -118,6 +124,10 @@ def plot_decision_boundary(
     fig.colorbar(shade, ax=ax, label="network output (0.5 = boundary)")
     # white rims keep the samples visible on the shading of their own colour
     _scatter(ax, points, labels, title, edge="white")
+    # the shading fills the axes exactly: no blank bands from stretching the limits
+    ax.set_xlim(x_lo, x_hi)
+    ax.set_ylim(y_lo, y_hi)
+    ax.set_aspect("equal", adjustable="box")
     fig.tight_layout()
     return _save(fig, plt, path)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -176,3 +177,22 @@ def test_bad_arguments_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--split must be between 0 and 1, got 1.5" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         lab1.main(["--hidden", "0"])
+
+
+def test_decision_boundary_covers_the_whole_input_square(tmp_path: Path) -> None:
+    """A few held-out samples near the middle still get the boundary over all of [0, 1]^2."""
+    from demos.lab1_plots import plot_decision_boundary
+
+    asked: list[tuple[float, float]] = []
+
+    def predict(grid: Sequence[tuple[float, float]]) -> list[float]:
+        asked.extend(grid)
+        return [x - y + 0.5 for x, y in grid]
+
+    path = plot_decision_boundary(
+        predict, [(0.4, 0.4), (0.6, 0.4)], [0, 1], tmp_path / "b.png", "t", resolution=11
+    )
+    assert len(asked) == 121
+    xs, ys = {x for x, _ in asked}, {y for _, y in asked}
+    assert min(xs) == min(ys) == pytest.approx(-0.1) and max(xs) == max(ys) == pytest.approx(1.1)
+    assert png_size(path)[0] >= 400
