@@ -7,7 +7,7 @@ import math
 import re
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from . import numeric
 from .value import PowByNumber, Value
@@ -30,7 +30,7 @@ def sigmoid(x: float) -> float:
     return e / (1.0 + e)
 
 
-#: The globals the generated code runs with: the engine's own IEEE-safe helpers, nothing else.
+#: The globals the scalar code runs with: the engine's own IEEE-safe helpers, nothing else.
 NAMESPACE: dict[str, object] = {
     "__builtins__": {},
     "_power": numeric.power,
@@ -42,6 +42,44 @@ NAMESPACE: dict[str, object] = {
     "_inf": math.inf,
     "_nan": math.nan,
 }
+
+
+def batch_namespace() -> dict[str, object]:
+    """The globals of the batch code: NumPy ufuncs with the scalar helpers' IEEE answers.
+
+    Imports NumPy, so it is only called once a caller has passed an array. Each helper takes
+    arrays or floats and gives, element by element, what its scalar twin gives (up to the last
+    bit or so of exp, log and tanh, where NumPy's vector code and the C library round apart):
+    ``exp`` overflows to ``inf``, ``log(0) = -inf``, ``log(x < 0) = nan``, ``1 / 0 = inf``, a
+    negative base with a fractional exponent gives ``nan`` (C's ``pow``), ``relu(0) = 0``,
+    and ``sigmoid`` takes the branch ``Value.sigmoid`` takes, so no exp overflows. The caller
+    runs the code under ``numpy.errstate(all="ignore")``: those answers are meant, not warned.
+    ``_where`` is the batch spelling of the scalar code's ``a if cond else b``; it computes both
+    sides, and the side it drops may be inf or nan without harm.
+    """
+    import numpy as np
+
+    def sigmoid_batch(x: Any) -> Any:
+        # e^-|x| is e^-x where x >= 0 and e^x below: the exp of each branch of Value.sigmoid.
+        e = np.exp(-np.abs(x))
+        return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+    def relu_batch(x: Any) -> Any:
+        return np.where(x <= 0.0, 0.0, x)  # nan stays nan, as in Value.relu
+
+    return {
+        "__builtins__": {},
+        "_power": np.power,
+        "_exp": np.exp,
+        "_log": np.log,
+        "_div": np.divide,
+        "_tanh": np.tanh,
+        "_sigmoid": sigmoid_batch,
+        "_relu": relu_batch,
+        "_where": np.where,
+        "_inf": math.inf,
+        "_nan": math.nan,
+    }
 
 
 @dataclass(frozen=True)
@@ -60,6 +98,8 @@ class Generated:
         backward_lines: lines of the chain rule, one per node whose gradient is a sum of terms.
         edges: terms in those sums, one per edge that carries a gradient.
         constants: leaves written into the code as numbers.
+        batch: the code is the batch variant (NumPy helpers, ``_where`` for conditionals),
+            run on arrays of samples; ``False`` for the scalar code on floats.
     """
 
     source: str
@@ -70,11 +110,12 @@ class Generated:
     backward_lines: int
     edges: int
     constants: int
+    batch: bool = False
 
     def compile(self) -> Program:
         """``compile()`` the source once and return the generator function it defines."""
         code = compile(self.source, f"<engine.jit {self.name}>", "exec")
-        namespace = dict(NAMESPACE)
+        namespace = batch_namespace() if self.batch else dict(NAMESPACE)
         exec(code, namespace)
         function: Program = namespace[self.name]  # type: ignore[assignment]
         return function
@@ -147,7 +188,7 @@ def op_kind(node: Value) -> str:
         return "**n"
     hint = (
         " (a call of a jitted function: jit the outer function only, or call the inner one "
-        "eagerly)" if node._op == "jit" else ""
+        "eagerly)" if node._op.startswith("jit") else ""
     )
     raise JitError(
         f"engine.jit has no code for the op {node._op!r} of node {_describe(node)}{hint}; "
@@ -180,8 +221,9 @@ def _operand(expr: _Expr, level: int, right: bool) -> str:
     return f"({expr.text})"
 
 
-def _forward(kind: str, node: Value, a: _Expr, b: _Expr) -> _Expr:
-    """A node's value from its parents' expressions, the same float operations as the op."""
+def _forward(kind: str, node: Value, a: _Expr, b: _Expr, batch: bool) -> _Expr:
+    """A node's value from its parents' expressions, the same float operations as the op
+    (``batch``: the same operations element-wise, through the batch helpers)."""
     depth = max(a.depth, b.depth) + 1
     if kind == "+":
         return _Expr(f"{_operand(a, _SUM, False)} + {_operand(b, _SUM, True)}", _SUM, depth)
@@ -193,16 +235,19 @@ def _forward(kind: str, node: Value, a: _Expr, b: _Expr) -> _Expr:
     if kind == "**":
         return _Expr(f"_power({a.text}, {b.text})", _ATOM, depth)
     if kind == "relu":
+        if batch:
+            return _Expr(f"_relu({a.text})", _ATOM, depth)
         return _Expr(f"0.0 if {a.text} <= 0.0 else {a.text}", _LOOSE, depth)
     return _Expr(f"_{kind}({a.text})", _ATOM, depth)  # exp, log, tanh, sigmoid
 
 
-def _local(kind: str, node: Value, out: str, a: str, b: str, k: int) -> str | None:
+def _local(kind: str, node: Value, out: str, a: str, b: str, k: int, batch: bool) -> str | None:
     """d node / d parent k as an expression, the same float operations as the engine's rule.
 
     The result is multiplied on the right by the upstream gradient (``expr * dout``), so an
     expression that binds looser than ``*`` comes in parentheses. ``None`` means exactly 1.0,
-    whose product with the upstream gradient is that gradient unchanged.
+    whose product with the upstream gradient is that gradient unchanged. With ``batch``, the
+    rules that branch (``**`` at 0, relu) choose element by element with ``_where``.
     """
     if kind == "+":
         return None
@@ -216,6 +261,10 @@ def _local(kind: str, node: Value, out: str, a: str, b: str, k: int) -> str | No
             return f"{literal(n)} * {a}"  # pow(x, 1.0) is x exactly
         return f"{literal(n)} * _power({a}, {literal(n - 1.0)})"
     if kind == "**":
+        if batch:
+            if k == 0:
+                return f"_where({b} == 0.0, 0.0, {b} * _power({a}, {b} - 1.0))"
+            return f"_where(({a} == 0.0) & ({b} >= 0.0), 0.0, {out} * _log({a}))"
         if k == 0:
             return f"(0.0 if {b} == 0.0 else {b} * _power({a}, {b} - 1.0))"
         return f"(0.0 if ({a} == 0.0 and {b} >= 0.0) else {out} * _log({a}))"
@@ -227,6 +276,8 @@ def _local(kind: str, node: Value, out: str, a: str, b: str, k: int) -> str | No
         return f"(1.0 - {out}) * (1.0 + {out})"
     if kind == "sigmoid":
         return f"{out} * (1.0 - {out})"
+    if batch:
+        return f"_where({out} <= 0.0, 0.0, 1.0)"  # relu
     return f"(0.0 if {out} <= 0.0 else 1.0)"  # relu
 
 
@@ -306,6 +357,7 @@ def generate(
     wants_grad: Sequence[bool],
     input_names: Sequence[str],
     name: str = "traced",
+    batch: bool = False,
 ) -> Generated:
     """Write a recorded graph as one generator function: forward, ``yield``, backward, ``yield``.
 
@@ -328,6 +380,10 @@ def generate(
         wants_grad: per input, whether its gradient is returned.
         input_names: per input, the name to use when its label gives none (``"x0"``).
         name: the function's name (made a valid identifier).
+        batch: write the batch variant: the same lines, run on NumPy arrays of samples (the
+            helpers of ``batch_namespace``; the conditionals of relu and ``**`` become
+            ``_where``), so every value and gradient is an array over the batch, or a float
+            where it depends on no array.
 
     Raises:
         JitError: a node was made by an op that has no code template.
@@ -401,7 +457,7 @@ def generate(
         if not kinds[i]:
             continue
         ps = parents[i]
-        value = _forward(kinds[i], node, expr[ps[0]], expr[ps[-1]])
+        value = _forward(kinds[i], node, expr[ps[0]], expr[ps[-1]], batch)
         if inline[i] and value.depth < MAX_DEPTH:
             expr[i] = value
             continue
@@ -447,7 +503,7 @@ def generate(
         for k, p in enumerate(ps):
             if not needs[p]:
                 continue
-            local = _local(kind, node, var[i], a, b, k)
+            local = _local(kind, node, var[i], a, b, k, batch)
             terms[p].append(upstream if local is None else f"{local} * {upstream}")
             bare[p] = local is None
             edges += 1
@@ -483,4 +539,5 @@ def generate(
         backward_lines=backward_lines,
         edges=edges,
         constants=constants,
+        batch=batch,
     )

@@ -547,3 +547,218 @@ def test_names_are_sanitised_and_unique():
     assigned = [line.split(" = ")[0].strip() for line in generated.source.splitlines()
                 if " = " in line and not line.strip().startswith("#")]
     assert len(assigned) == len(set(assigned))
+
+
+# --- batches: NumPy arrays in place of numbers ---------------------------------------------------
+
+
+def test_engine_and_scalar_jit_never_import_numpy():
+    import subprocess
+    import sys
+
+    code = ("import sys, engine; f = engine.jit(lambda x: (x * 2.0).tanh()); "
+            "f(engine.Value(0.5)).backward(); f(0.25); print('numpy' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "False"
+
+
+def close(a: float, b: float, rel: float = 1e-12) -> bool:
+    """Equal up to rounding: NumPy's exp, log, tanh and pow may round the last bit apart from
+    the C library's, so the batch code agrees with the scalar code to 1e-12, not bit for bit.
+    inf must match inf of the same sign and nan must match nan."""
+    return same(a, b) or math.isclose(a, b, rel_tol=rel, abs_tol=rel)
+
+
+@pytest.mark.filterwarnings("error")  # inf and nan are answers: no warning may escape
+@settings(max_examples=40, deadline=None)
+@given(program, st.lists(point, min_size=1, max_size=4))
+def test_random_graphs_batch_matches_scalar_jit_per_sample(steps, samples):
+    """Every op of the tables, on a batch: each sample's value equals the scalar jit's, and
+    the gradient of the batch mean equals the mean of the per-sample gradients."""
+    np = pytest.importorskip("numpy")
+    w = Value(0.3, label="w")  # captured, as a parameter would be
+    v = Value(-0.8, label="v")  # a scalar Value argument beside the arrays
+
+    def fn(a, b, c, v):
+        return run_program(steps, [a, b * w, c * v])
+
+    scalar, batched = jit(fn), jit(fn)
+    values, grads = [], []
+    for a, b, c in samples:
+        w.grad = v.grad = 0.0
+        out = scalar(a, b, c, v)
+        out.backward()
+        values.append(out.data)
+        grads.append((w.grad, v.grad))
+    a, b, c = (np.array(column) for column in zip(*samples, strict=True))
+    got = batched.per_sample(a, b, c, v)
+    assert got.shape == (len(samples),)
+    assert all(close(g, want) for g, want in zip(got.tolist(), values, strict=True)), (
+        got, values)
+    w.grad = v.grad = 0.0
+    mean = batched(a, b, c, v)
+    mean.backward()
+    with np.errstate(invalid="ignore"):  # the mean of inf and -inf is nan
+        want_mean = float(np.mean(values))
+        want_grads = [float(np.mean([g[k] for g in grads])) for k in (0, 1)]
+    assert close(mean.data, want_mean)
+    assert close(w.grad, want_grads[0]) and close(v.grad, want_grads[1]), (w.grad, v.grad, grads)
+    # One sample at a time (a batch of one), the gradients themselves, not only their mean.
+    for (a, b, c), want in zip(samples, grads, strict=True):
+        w.grad = v.grad = 0.0
+        batched(np.array([a]), np.array([b]), np.array([c]), v).backward()
+        assert close(w.grad, want[0]) and close(v.grad, want[1]), ((w.grad, v.grad), want)
+    assert batched.traces == 1 and batched.info.batch
+
+
+@pytest.mark.filterwarnings("error")
+def test_edge_values_in_a_batch_follow_the_scalar_path():
+    """inf, nan, 0, -0, log(0), 0 ** 0, x ** fraction of a negative x, relu(0), exp overflow
+    and sigmoid at +-1000, per sample: the scalar code's values and gradients."""
+    np = pytest.importorskip("numpy")
+    p, q = Value(1.0, label="p"), Value(1.0, label="q")
+
+    def fn(a, b, c):
+        ap, bq = a * p, b * q
+        return ((ap.log() + bq**c + (c * q * 1000.0).exp() + (a * q).relu() + ap**0.5)
+                * (bq * 1000.0).sigmoid() + ap ** (c * q) + (b * p).tanh() / ap)
+
+    inf, nan = math.inf, math.nan
+    points = [(0.0, 0.0, 0.0), (0.0, -1.0, 2.0), (-1.0, 2.0, 1.0), (1e-300, 3.0, -2.0),
+              (-0.0, 0.5, -1.0), (-8.0, -2.0, 1.0 / 3.0), (inf, 1.0, 1.0), (2.0, -inf, 0.5),
+              (nan, 1.0, 1.0), (3.0, 2.0, 1.0), (-2.0, -3.0, -0.5), (0.5, 1.0, inf)]
+    scalar, batched = jit(fn), jit(fn)
+    for point in points:
+        p.grad = q.grad = 0.0
+        out = scalar(*point)
+        out.backward()
+        want = (out.data, p.grad, q.grad)
+        p.grad = q.grad = 0.0
+        batch_out = batched(*(np.array([x]) for x in point))
+        batch_out.backward()
+        got = (batch_out.data, p.grad, q.grad)
+        assert all(close(g, e) for g, e in zip(got, want, strict=True)), (point, got, want)
+    columns = [np.array(column) for column in zip(*points, strict=True)]
+    values = batched.per_sample(*columns)
+    for point, value in zip(points, values.tolist(), strict=True):
+        assert close(value, scalar(*point).data), point
+    mean = batched(*columns)  # the mean over inf and nan samples, and its gradients
+    mean.backward()
+    assert math.isnan(mean.data) and math.isnan(p.grad)
+    assert "_where(" in batched.source and "_where(" not in scalar.source
+
+
+def test_abc_mean_loss_over_ten_thousand_inputs_in_one_call():
+    """K = 3, N = 10,000 inputs as three arrays: the mean loss and its gradients with respect
+    to A, B and C equal the hand formulas of demos.abc_hand, looped over the samples."""
+    np = pytest.importorskip("numpy")
+    from demos.abc_hand import gradients
+
+    rng = random.Random(7)
+    k, n = 3, 10_000
+    mats = [[[rng.uniform(-1, 1) for _ in range(k)] for _ in range(k)] for _ in range(3)]
+    a, b, c = ([[Value(e, label=f"{name}[{i},{j}]") for j, e in enumerate(row)]
+                for i, row in enumerate(m)] for name, m in zip("ABC", mats, strict=True))
+    gen = np.random.default_rng(8)
+    xs = gen.uniform(-2.0, 2.0, size=(k, n))
+    compiled = jit(abc_loss)
+    loss = compiled(list(xs), a, b, c)
+    loss.backward()
+    assert compiled.traces == 1 and compiled.info.batch
+
+    totals = {"L": 0.0, "A": np.zeros((k, k)), "B": np.zeros((k, k)), "C": np.zeros((k, k))}
+    for column in xs.T.tolist():
+        hand = gradients(column, *mats)
+        totals["L"] += hand.L
+        for name, g in zip("ABC", (hand.dA, hand.dB, hand.dC), strict=True):
+            totals[name] += g
+    assert loss.data == pytest.approx(totals["L"] / n, rel=1e-12)
+    for name, m in zip("ABC", (a, b, c), strict=True):
+        got = np.array([[e.grad for e in row] for row in m])
+        np.testing.assert_allclose(got, totals[name] / n, rtol=1e-10, atol=1e-13)
+    # and the same Values per sample, from the batch, match the scalar path
+    per_sample = compiled.per_sample(list(xs[:, :50]), a, b, c)
+    scalar = jit(abc_loss)
+    for index, value in enumerate(per_sample.tolist()):
+        assert close(value, scalar(xs[:, index].tolist(), a, b, c).data)
+
+
+def test_full_batch_sgd_matches_eager_mean_loss():
+    """Three SGD steps on the batch mean: the same weights as eager steps on the mean of the
+    per-sample losses, so parameter updates between calls are seen by the batch code too."""
+    np = pytest.importorskip("numpy")
+    rng = random.Random(9)
+    xs = [[rng.uniform(-1, 1), rng.uniform(-1, 1)] for _ in range(16)]
+    ys = [rng.choice([-1.0, 1.0]) for _ in range(16)]
+    eager_layers, jit_layers = hand_mlp(random.Random(1)), hand_mlp(random.Random(1))
+    compiled = jit(lambda x0, x1, y: (hand_forward(jit_layers, [x0, x1]) - y) ** 2)
+    x0, x1 = (np.array(column) for column in zip(*xs, strict=True))
+    for _ in range(3):
+        for p in params_of(eager_layers) + params_of(jit_layers):
+            p.grad = 0.0
+        mse(eager_layers, xs, ys).backward()
+        compiled(x0, x1, np.array(ys)).backward()
+        for p in params_of(eager_layers) + params_of(jit_layers):
+            p.data -= 0.1 * p.grad
+    for p, q in zip(params_of(eager_layers), params_of(jit_layers), strict=True):
+        assert q.data == pytest.approx(p.data, rel=1e-12, abs=1e-15)
+        assert q.grad == pytest.approx(p.grad, rel=1e-10, abs=1e-14)
+    assert compiled.traces == 1
+
+
+def test_batch_structure_broadcasting_and_errors():
+    np = pytest.importorskip("numpy")
+    compiled = jit(lambda x, y: x * y + 1.0)
+    compiled(2.0, 3.0)
+    assert compiled(np.array([1.0, 2.0]), 3.0).data == 5.5  # arrays: a structure of their own
+    assert compiled(np.array([1.0, 2.0, 3.0]), 4.0).data == 9.0  # another N: the same code
+    assert compiled.traces == 2
+    grid = compiled.per_sample(np.array([[1.0], [2.0]]), np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_array_equal(grid, [[2.0, 3.0, 4.0], [3.0, 5.0, 7.0]])
+    assert compiled(np.array(2), np.array([1, 2])).data == 4.0  # ints, a 0-d array
+    with pytest.raises(ValueError, match=r"one batch shape .*got shapes \(3,\), \(5,\)"):
+        compiled(np.zeros(3), np.zeros(5))
+    with pytest.raises(ValueError, match=r"empty batch shape \(0,\)"):
+        compiled(np.zeros(0), 1.0)
+    with pytest.raises(TypeError, match=r"real numbers .* dtype bool"):
+        compiled(np.array([True, False]), 1.0)
+    with pytest.raises(ValueError, match="needs at least one NumPy array"):
+        compiled.per_sample(1.0, 2.0)
+    constant = jit(lambda x: Value(2.0, label="k") * 3.0)  # the output reads no array
+    assert constant(np.arange(4.0)).data == 6.0
+    assert constant.per_sample(np.arange(4.0)).tolist() == [6.0] * 4
+
+
+def test_batch_gradients_reach_scalar_value_arguments_only():
+    """Arrays are data, as numbers are: no gradient. A Value argument beside them gets the
+    gradient of the batch mean, and under no_grad the call is a leaf."""
+    np = pytest.importorskip("numpy")
+    scale = Value(2.0, label="scale")
+    compiled = jit(lambda x, s: (x * s).exp())
+    x = np.array([0.0, 1.0, -1.0])
+    out = compiled(x, scale)
+    out.backward()
+    assert out.data == pytest.approx(np.mean(np.exp(2.0 * x)), rel=1e-15)
+    assert scale.grad == pytest.approx(np.mean(x * np.exp(2.0 * x)), rel=1e-15)
+    assert out._op == "jit mean" and out._prev == (scale,)
+    with no_grad():
+        assert compiled(x, scale)._prev == ()
+
+
+def test_check_catches_a_branch_that_went_the_other_way_in_a_batch():
+    np = pytest.importorskip("numpy")
+
+    def branchy(x):
+        return x * 2.0 if x.data > 0 else x * -3.0
+
+    compiled = jit(branchy, check=True)
+    assert compiled(np.array([1.0, 5.0])).data == 6.0
+    with pytest.raises(JitMismatchError, match=r"at sample 2\. .*frozen when the function"):
+        compiled(np.array([1.0, 5.0, -1.0]))
+    w = Value(0.0, label="w")
+    kinked = jit(lambda x: x + w if x.data > 0 else x * 1.0, check=True)  # equal at x = 0
+    kinked(np.array([[2.0], [3.0]]))
+    with pytest.raises(JitMismatchError, match=r"d output / d w is 0\.0 eagerly but 1\.0 .*"
+                                               r"at sample \(1, 0\)"):
+        kinked(np.array([[2.0], [0.0]]))
