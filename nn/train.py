@@ -168,7 +168,9 @@ def train(
     n = len(inputs)
     if n == 0 or n != len(targets):
         raise ValueError(f"train got {n} inputs and {len(targets)} targets; expected as many, > 0")
-    if batch_size is not None and (isinstance(batch_size, bool) or batch_size < 1):
+    if batch_size is not None and (
+        isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
+    ):
         raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")

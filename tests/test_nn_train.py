@@ -187,6 +187,8 @@ def test_train_mistakes_raise_messages() -> None:
         train(Scale(1.0), [[1.0], [2.0]], [1.0], progress=False)
     with pytest.raises(ValueError, match=re.escape("epochs must be a positive int, got 0")):
         train(Scale(1.0), [[1.0]], [1.0], epochs=0, progress=False)
+    with pytest.raises(ValueError, match=re.escape("positive int or None, got 2.5")):
+        train(Scale(1.0), [[1.0]], [1.0], batch_size=2.5, progress=False)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=re.escape("'mean' or 'sum', got 'max'")):
         train(Scale(1.0), [[1.0]], [1.0], epoch_loss="max", progress=False)
     with pytest.raises(ValueError, match=re.escape("accuracy got 1 predictions and 2 labels")):
