@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import sys
+from typing import Any
 
 import pytest
 
@@ -90,3 +91,35 @@ def test_importing_the_engine_does_not_import_torch() -> None:
     code = "import sys, engine; print('torch' in sys.modules, 'graphviz' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize(
+    "fn,x",
+    [
+        (lambda x: x.log(), 1e-5),  # curves on the scale of x, far below the step eps * 1
+        (lambda x: x.sqrt(), 1e-7),
+        (lambda x: x + 1e8, 0.5),  # f(x +- h) rounds to ulp(1e8) = 1.5e-8 apart from the truth
+        (lambda x: x.exp(), 30.0),
+        (lambda x: x * x, 1e8),
+        (lambda x: x * x * x, 0.0),  # gradient 0; the plain difference says h^2
+    ],
+)
+def test_gradcheck_passes_correct_derivatives_far_from_one(fn: Any, x: float) -> None:
+    report = gradcheck(fn, [x])
+    assert report.ok, report.table()
+
+
+@pytest.mark.parametrize(
+    "fn,x,true_grad",
+    [
+        # Each engine gradient is wrong (half or a third of the truth, through detach) and tiny:
+        # below any fixed absolute tolerance such as 1e-6.
+        (lambda x: x * x.detach() * 1e-8, 3.0, 6e-8),
+        (lambda x: x * x.detach() * x.detach() * 1e-9, 2.0, 1.2e-8),
+        (lambda x: x * x.detach() * 1e-30, 1e-3, 2e-33),
+    ],
+)
+def test_gradcheck_catches_wrong_tiny_gradients(fn: Any, x: float, true_grad: float) -> None:
+    report = gradcheck(fn, [x])
+    assert not report.ok, report.table()
+    assert report.rows[0].reference == pytest.approx(true_grad, rel=1e-6)
