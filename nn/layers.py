@@ -167,7 +167,7 @@ class MLP(Module):
             raise ValueError(f"MLP nouts must be a non-empty list of layer widths, got {nouts!r}")
         get_activation(activation)  # fail on a bad name before building anything
         rng = make_rng(seed)
-        sizes = [nin, *nouts]
+        sizes = [_check_width(nin, "MLP nin"), *nouts]
         last = len(nouts)
         self.activation = activation
         self.layers = [

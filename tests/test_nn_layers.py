@@ -78,6 +78,8 @@ def test_mistakes_raise_messages_that_name_them() -> None:
         MLP(2, [1], seed="0")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=re.escape("Layer nout must be a positive int, got 0")):
         Layer(2, 0)
+    with pytest.raises(ValueError, match=re.escape("MLP nin must be a positive int, got 0")):
+        MLP(0, [3, 1])
 
 
 def test_zero_grad_clears_every_parameter() -> None:
