@@ -140,3 +140,31 @@ def test_drawing_shows_the_line_of_a_node_made_in_anomaly_mode() -> None:
     with detect_anomaly():
         y = x * 2  # not blamed: its input was already inf
     assert "first non-finite node: x = inf" in draw_dot(y, anomalies=True).source
+
+
+def test_a_node_made_inside_nn_is_blamed_on_the_users_line() -> None:
+    """Frames in engine/ and nn/ are skipped: the line named is the caller's model(x) or loss."""
+    from nn import MLP, mse_loss
+
+    model = MLP(2, [3, 1], activation="linear", seed=0)
+
+    def forward() -> Value:
+        return model([1e200, 1e200])  # the forward line
+
+    def loss(out: Value) -> Value:
+        return mse_loss([out], [0.0])  # the loss line
+
+    for p in model.parameters():
+        p.data = 1e200
+    with pytest.raises(FloatingPointError) as error, detect_anomaly():
+        forward()
+    assert str(error.value).startswith("* gave inf from finite inputs (w1.1.0 = 1e+200")
+    assert f"{__file__}:{line_of('# the forward line', forward)} in forward" in str(error.value)
+
+    for p in model.parameters():
+        p.data = 1e100
+    out = model([1e100, 1e100])  # 6e300: finite
+    with pytest.raises(FloatingPointError) as error, detect_anomaly():
+        loss(out)
+    assert str(error.value).startswith("**2 gave inf from finite inputs")
+    assert f"{__file__}:{line_of('# the loss line', loss)} in loss" in str(error.value)
