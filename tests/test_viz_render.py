@@ -106,3 +106,21 @@ def test_collapsed_mlp_svg(tmp_path: Path) -> None:
     assert len(boxes) == 33
     # x1, x2; the -1.0 constant, y - 1, its op; ** 2 result and op
     assert len(nodes) == 33 + 2 + 5
+    # Each layer's neurons stand in order, top to bottom, as a reader counts them.
+    for layer in (1, 2):
+        names = [f"Neuron {layer}.{j}" for j in range(1, 17)]
+        assert sorted(names, key=lambda n: top(root, n)) == names
+
+
+def top(root: ET.Element, word: str) -> float:
+    """The y of the node holding the text ``word`` (SVG y grows downwards)."""
+    (y,) = [float(t.get("y", "nan")) for g in groups(root, "node") for t in g.iter(f"{SVG}text")
+            if t.text == word]
+    return y
+
+
+def test_first_arguments_are_drawn_above_later_ones(tmp_path: Path) -> None:
+    o = neuron()["o"]  # tanh(x1 w1 + x2 w2 + b)
+    root = ET.parse(save(o, tmp_path / "neuron.svg")).getroot()
+    assert top(root, "x1") < top(root, "x2")
+    assert top(root, "w1") < top(root, "w2")

@@ -109,7 +109,11 @@ def draw_dot(
         _members(focus, "focus", names)
 
     counts = {t: path_counts(order, t) for t in [*targets, *cut]}
-    drawn = [n for n in order if any(counts[t][n] for t in cut)] if cut else order
+    # Nodes go to Graphviz in reading order (first arguments first), which dot keeps within a
+    # rank: x1 is drawn above x2, A[1,1] above A[2,1], Neuron 1.1 above Neuron 1.2.
+    reading = _reading_order(root)
+    drawn = sorted((n for n in order if any(counts[t][n] for t in cut)) if cut else order,
+                   key=reading.__getitem__)
     on_drawing = set(drawn)
     with_op = [n for n in drawn if any(p in on_drawing for p in n._prev)]
 
@@ -244,8 +248,9 @@ def draw_dot(
     if boxes:
         # Boxes of a dense layer exchange one edge per pair; merging them into fans keeps dot
         # from routing hundreds of edges around the clusters (only box graphs: it would merge
-        # the two edges of a * a too).
-        drawing.attr(concentrate="true")
+        # the two edges of a * a too). Every pair of boxes crosses alike, so dot's second
+        # crossing pass only shuffles them: without it they stay in reading order.
+        drawing.attr(concentrate="true", remincross="false")
     caption = []
     if first_bad is not None:
         inputs = ", ".join(compact(p.data, digits) for p in first_bad._prev)
@@ -260,6 +265,25 @@ def draw_dot(
         text = "".join(line.replace("\\", "\\\\") + "\\l" for line in caption)
         drawing.attr(label=text, **style.CAPTION)
     return drawing
+
+
+def _reading_order(root: Value) -> dict[Value, int]:
+    """Each node's place in a depth-first walk from ``root`` that finishes a node's first
+    argument before its second (``topological_order`` takes the last argument first)."""
+    place: dict[Value, int] = {}
+    entered = {root}
+    stack: list[tuple[Value, int]] = [(root, 0)]  # a node and the next argument to enter
+    while stack:
+        node, slot = stack.pop()
+        if slot == len(node._prev):
+            place[node] = len(place)
+            continue
+        stack.append((node, slot + 1))
+        parent = node._prev[slot]
+        if parent not in entered:
+            entered.add(parent)
+            stack.append((parent, 0))
+    return place
 
 
 def _members(values: Targets, what: str, names: Mapping[Value, str]) -> list[Value]:
