@@ -744,6 +744,12 @@ def test_batch_gradients_reach_scalar_value_arguments_only():
     assert out._op == "jit mean" and out._prev == (scale,)
     with no_grad():
         assert compiled(x, scale)._prev == ()
+    # A 2 x 3 grid whose gradient varies along the first axis only: each row counts 3 times.
+    scale.grad = 0.0
+    grid = jit(lambda x, y, s: (x * s).exp() + y)(x[:2, None], np.array([1.0, 2.0, 3.0]), scale)
+    grid.backward()
+    assert grid.data == pytest.approx(np.mean(np.exp(2.0 * x[:2])) + 2.0, rel=1e-15)
+    assert scale.grad == pytest.approx(np.mean(x[:2] * np.exp(2.0 * x[:2])), rel=1e-15)
 
 
 def test_check_catches_a_branch_that_went_the_other_way_in_a_batch():
