@@ -425,7 +425,7 @@ def run_cost(folder: Path, ks: tuple[int, ...] = COST_KS, seed: int = 0,
     for k in ks:
         rows.append(abc_cost_row(k, seed, budget))
         print(f"  measured K={k}", flush=True)
-    fitted = cost.slopes(rows) if len(rows) > 1 else {}
+    fitted = cost.slopes(rows)
     lines = [
         "The A/B/C graph, one sample: every dL/dA, dL/dB, dL/dC (P = 3K^2 parameters) by one "
         "forward + backward pass (2N nodes) and by central differences (2P forward passes, "

@@ -177,11 +177,14 @@ FIT_MIN_PARAMS = 48
 
 def slopes(rows: Sequence[CostRow]) -> dict[str, float]:
     """Fitted log-log slopes against P of both times and both node counts, over the rows with
-    P >= FIT_MIN_PARAMS (all rows when fewer than two are that big)."""
+    P >= FIT_MIN_PARAMS (all rows when fewer than two are that big); empty when the rows have
+    fewer than two sizes to fit a line through."""
     big = [r for r in rows if r.params >= FIT_MIN_PARAMS]
     if len(big) < 2:
         big = list(rows)
     p = [r.params for r in big]
+    if len(set(p)) < 2:
+        return {}
     return {
         "backprop time": fit_slope(p, [r.backprop_seconds for r in big]),
         "fd time": fit_slope(p, [r.fd_seconds for r in big]),
@@ -204,17 +207,21 @@ def plot(rows: Sequence[CostRow], path: Path, title: str,
     import matplotlib.pyplot as plt
 
     fitted = slopes(rows)
+
+    def slope(name: str) -> str:
+        return f" (slope {fitted[name]:.2f})" if name in fitted else ""
+
     p = [r.params for r in rows]
     fig, (ax_time, ax_nodes) = plt.subplots(1, 2, figsize=(11, 4.2), dpi=100)
     ax_time.loglog(p, [r.backprop_seconds for r in rows], "o-",
-                   label=f"forward + backward (slope {fitted['backprop time']:.2f})")
+                   label=f"forward + backward{slope('backprop time')}")
     ax_time.loglog(p, [r.fd_seconds for r in rows], "s-",
-                   label=f"central differences (slope {fitted['fd time']:.2f})")
+                   label=f"central differences{slope('fd time')}")
     ax_time.set_ylabel("wall time, s (median)")
     ax_nodes.loglog(p, [r.backprop_nodes for r in rows], "o-",
-                    label=f"forward + backward: 2N (slope {fitted['backprop nodes']:.2f})")
+                    label=f"forward + backward: 2N{slope('backprop nodes')}")
     ax_nodes.loglog(p, [r.fd_nodes for r in rows], "s-",
-                    label=f"central differences: 2PN (slope {fitted['fd nodes']:.2f})")
+                    label=f"central differences: 2PN{slope('fd nodes')}")
     ax_nodes.set_ylabel("graph nodes evaluated")
     for r in extra:
         ax_time.loglog([r.params], [r.backprop_seconds], "*", ms=11, color="tab:blue",

@@ -104,3 +104,13 @@ def test_cost_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert (tmp_path / "cost.png").exists() and (tmp_path / "cost.txt").exists()
     assert not (tmp_path / "sample.txt").exists()  # --cost runs the cost study alone
     png_size(tmp_path / "cost.png")
+
+
+def test_a_single_size_is_tabled_and_plotted_without_slopes(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]
+                                                             ) -> None:
+    assert cost.slopes([abc.abc_cost_row(1, budget=0.0)]) == {}
+    assert abc.main(["--cost", "--cost-k", "2", "--no-lab1", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "K=2" in printed and "log-log slopes" not in printed
+    png_size(tmp_path / "cost.png")
