@@ -78,6 +78,13 @@ def test_huge_powers_are_inf_at_once() -> None:
         ("a +", "is not a valid expression"),
         ("f'{a}'", "f-string is not allowed"),
         ("1j", "complex constant 1j is not allowed"),
+        ("exp(x=a)", r"exp\(\) takes no keyword arguments: exp\(x=a\); write exp\(x\)"),
+        ("exp(**{'x': a})", r"exp\(\) takes no keyword arguments"),
+        ("exp(*[a])", r"starred expression is not allowed: \*\[a\]"),
+        ("(1).real", "attribute access is not allowed: 1 .real"),
+        ("1.0.hex()", "call of '1.0.hex' is not allowed"),
+        ("exp(a)(b)", r"call of 'exp\(a\)' is not allowed"),
+        ("\u00e9 * a", "undeclared name '\u00e9'"),
     ],
 )
 def test_hostile_or_unsupported_input_is_refused_by_name(text: str, message: str) -> None:
@@ -110,6 +117,13 @@ def test_variables() -> None:
         parse_expression("1", {"1a": 1.0})
     with pytest.raises(ExpressionError, match=r"'exp' is taken by the function exp\(\)"):
         parse_expression("1", {"exp": 1.0})
+    # Python reads the fullwidth letters as "a" and "exp" (NFKC); so do the variables.
+    root, leaves = parse_expression("\uff41 * a", {"\uff41": 3.0})
+    assert root.data == 9.0 and list(leaves) == ["a"] and leaves["a"].label == "a"
+    with pytest.raises(ExpressionError, match="is given twice \\(Python reads it as 'a'\\)"):
+        parse_expression("a", {"a": 1.0, "\uff41": 2.0})
+    with pytest.raises(ExpressionError, match=r"is taken by the function exp\(\)"):
+        parse_expression("1", {"\uff45\uff58\uff50": 1.0})
 
 
 # Random expression trees, written out as text and computed directly on torch tensors.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import unicodedata
 from collections.abc import Callable, Mapping
 
 from engine import Value
@@ -121,12 +122,19 @@ def parse_expression(text: str, variables: Mapping[str, float]) -> tuple[Value, 
 
 
 def _leaves(variables: Mapping[str, float]) -> dict[str, Value]:
+    """A leaf per variable, keyed and labelled by its name as Python reads it (NFKC: the parser
+    reads ``ａ`` as ``a``, so a variable declared as ``ａ`` must be found under ``a``)."""
     leaves: dict[str, Value] = {}
-    for name, number in variables.items():
-        if not isinstance(name, str) or not name.isidentifier():
-            raise ExpressionError(f"variable name {name!r} is not a valid identifier")
+    for given, number in variables.items():
+        if not isinstance(given, str) or not given.isidentifier():
+            raise ExpressionError(f"variable name {given!r} is not a valid identifier")
+        name = unicodedata.normalize("NFKC", given)
         if name in FUNCTIONS:
-            raise ExpressionError(f"variable name {name!r} is taken by the function {name}()")
+            raise ExpressionError(f"variable name {given!r} is taken by the function {name}()")
+        if name in leaves:
+            raise ExpressionError(
+                f"variable {given!r} is given twice (Python reads it as {name!r})"
+            )
         leaves[name] = Value(number, label=name)
     return leaves
 
@@ -195,7 +203,12 @@ def _allow(node: ast.AST, leaves: Mapping[str, Value]) -> None:
             raise ExpressionError(
                 f"call of {node.func.id!r} is not allowed; allowed functions: {allowed}"
             )
-        if len(node.args) != 1 or node.keywords:
+        if node.keywords:
+            raise ExpressionError(
+                f"{node.func.id}() takes no keyword arguments: {_snippet(node)}; write "
+                f"{node.func.id}(x)"
+            )
+        if len(node.args) != 1:
             raise ExpressionError(f"{node.func.id}() takes exactly one argument")
     else:
         what = _REFUSED_NAMES.get(type(node), f"{type(node).__name__} expression")
