@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -82,8 +83,10 @@ def _flatten(obj: object, leaves: list[Any]) -> object:
         return _VALUE if isinstance(obj, Value) else _NUMBER
     if kind is list or kind is tuple:
         return (kind, tuple([_flatten(item, leaves) for item in obj]))  # type: ignore[attr-defined]
-    if isinstance(obj, float | int) and not isinstance(obj, bool):
-        leaves.append(obj)  # an int or float subclass: a number like any other
+    if isinstance(obj, numbers.Real) and not isinstance(obj, bool):
+        # An int or float subclass, or another real scalar (numpy.float32, numpy.int64): a
+        # number like any other, not a static argument that would retrace for every value.
+        leaves.append(obj)
         return _NUMBER
     if _is_array(obj):
         leaves.append(obj)

@@ -333,6 +333,17 @@ def test_traces_once_per_argument_structure():
     assert compiled([7.0, 8.0], 2.0).data == 30.0
 
 
+def test_real_scalars_of_other_types_are_numbers_not_static_arguments():
+    from fractions import Fraction
+
+    np = pytest.importorskip("numpy")
+    compiled = jit(lambda x, y: x * y)
+    w = Value(2.0)
+    values = [compiled(w, n).data for n in (np.float32(1.5), np.int64(3), Fraction(1, 4), 7)]
+    assert values == [3.0, 6.0, 0.5, 14.0]
+    assert compiled.traces == 1  # every one of them is the same structure: (Value, number)
+
+
 def test_static_arguments_are_part_of_the_key():
     compiled = jit(lambda x, act: getattr(x, act)())
     assert compiled(Value(-1.0), "relu").data == 0.0
