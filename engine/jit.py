@@ -70,6 +70,12 @@ def _is_array(obj: object) -> bool:
     return numpy is not None and isinstance(obj, numpy.ndarray)
 
 
+def _is_number(obj: object) -> bool:
+    """An int or float (subclasses too) or another real scalar (numpy.float32, numpy.int64,
+    Fraction): a traced number, not a static argument that would retrace for every value."""
+    return isinstance(obj, numbers.Real) and not isinstance(obj, bool)
+
+
 def _flatten(obj: object, leaves: list[Any]) -> object:
     """The structure key of one argument; its Values and numbers are appended to ``leaves``.
 
@@ -83,9 +89,7 @@ def _flatten(obj: object, leaves: list[Any]) -> object:
         return _VALUE if isinstance(obj, Value) else _NUMBER
     if kind is list or kind is tuple:
         return (kind, tuple([_flatten(item, leaves) for item in obj]))  # type: ignore[attr-defined]
-    if isinstance(obj, numbers.Real) and not isinstance(obj, bool):
-        # An int or float subclass, or another real scalar (numpy.float32, numpy.int64): a
-        # number like any other, not a static argument that would retrace for every value.
+    if _is_number(obj):
         leaves.append(obj)
         return _NUMBER
     if _is_array(obj):
@@ -109,7 +113,7 @@ def _rebuild(obj: object, leaves: Any) -> object:
         return [_rebuild(item, leaves) for item in obj]  # type: ignore[attr-defined]
     if kind is tuple:
         return tuple(_rebuild(item, leaves) for item in obj)  # type: ignore[attr-defined]
-    if isinstance(obj, Value) or (isinstance(obj, float | int) and not isinstance(obj, bool)):
+    if isinstance(obj, Value) or _is_number(obj):
         return next(leaves)
     if _is_array(obj):
         return next(leaves)
