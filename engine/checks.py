@@ -155,6 +155,7 @@ def _report(reference: str, names: list[str], values: list[float], output: float
 #: The rounding allowed for each of f(x + h) and f(x - h), in units of their size: f comes out
 #: of many float operations, each off by up to half an ulp, so a few dozen epsilons.
 _ROUNDING = 64.0 * sys.float_info.epsilon
+_TINY = math.ulp(0.0)  # the smallest subnormal, 5e-324
 
 
 def _central_difference(f: Callable[[list[float]], float], values: list[float], i: int,
@@ -175,7 +176,9 @@ def _central_difference(f: Callable[[list[float]], float], values: list[float], 
         f_plus, f_minus = f(plus), f(minus)
         taken = plus[i] - minus[i]
         scale = max(abs(f_plus), abs(f_minus))
-        noise = _ROUNDING * scale / taken if math.isfinite(scale) else 0.0
+        # Rounding of f, at least one unit in the last place of zero: a difference below the
+        # smallest subnormal cannot show at all.
+        noise = (_ROUNDING * scale + _TINY) / taken if math.isfinite(scale) else 0.0
         return (f_plus - f_minus) / taken, noise
 
     coarse, coarse_noise = difference(h)
@@ -226,7 +229,7 @@ def gradcheck(fn: Callable[..., Value], inputs: Inputs, *, eps: float = 1e-6,
     numeric, atols = [], []
     for i, (x, got) in enumerate(zip(values, engine, strict=True)):
         steps = [eps * max(1.0, abs(x))]
-        if 0.0 < abs(x) < 1.0:
+        if 0.0 < abs(x) < 1.0 and x + eps * abs(x) / 2.0 != x:  # not for a subnormal x
             steps.append(eps * abs(x))
         estimates = [_central_difference(f, values, i, h) for h in steps]
         # The tightest estimate, unless the engine fits only a looser one (log at a tiny x_i:

@@ -123,3 +123,10 @@ def test_gradcheck_catches_wrong_tiny_gradients(fn: Any, x: float, true_grad: fl
     report = gradcheck(fn, [x])
     assert not report.ok, report.table()
     assert report.rows[0].reference == pytest.approx(true_grad, rel=1e-6)
+
+
+def test_gradcheck_at_a_subnormal_input() -> None:
+    """A step relative to a subnormal x would not move it: only the absolute step is taken."""
+    report = gradcheck(lambda x, y: x * y + x.tanh(), [5e-324, 0.0])
+    assert report.ok, report.table()
+    assert report.rows[0].engine == 1.0  # d/dx (x y + tanh x) = y + 1 - tanh(x)^2 = 1
