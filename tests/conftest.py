@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 
 import pytest
+from hypothesis import settings
+
+# Locally hypothesis explores new inputs on every run (and remembers failures in .hypothesis/);
+# under CI the examples are derived from each test's name, so a run there repeats exactly.
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
