@@ -18,14 +18,15 @@ LocalGrads = Callable[["Value"], tuple[float, ...]]
 
 def _as_float(data: object) -> float:
     """The float a Value holds; int and float only (bool, str, None, complex are mistakes)."""
-    if type(data) is float:
-        return data
-    if isinstance(data, bool) or not isinstance(data, Real):
+    kind = type(data)
+    if kind is float:
+        return data  # type: ignore[return-value]
+    if kind is not int and (isinstance(data, bool) or not isinstance(data, Real)):
         raise TypeError(
             f"Value needs an int or float, got {data!r} ({type(data).__name__})"
         )
     try:
-        return float(data)
+        return float(data)  # type: ignore[arg-type]
     except OverflowError:
         raise ValueError(f"Value got {data!r}, which is too large for a float") from None
 
@@ -314,8 +315,10 @@ def prepare_backward(root: Value) -> list[Value]:
 _new_value = object.__new__
 
 
-def _result(data: float, parents: tuple[Value, ...], op: str, local: LocalGrads) -> Value:
-    """Make the node an op returns; under ``no_grad()`` it is a leaf with no history."""
+def _result(data: float, parents: tuple[Value, ...], op: str,
+            local: LocalGrads | None) -> Value:
+    """Make the node an op returns (a constant when it has no parents); under ``no_grad()``
+    it is a leaf with no history."""
     out: Value = _new_value(Value)
     out.data = data
     out.grad = 0.0
@@ -338,29 +341,18 @@ def _result(data: float, parents: tuple[Value, ...], op: str, local: LocalGrads)
 
 def _number(other: object, op: str) -> float:
     """A plain number operand, or a TypeError naming it and the op."""
-    kind = type(other)
-    if kind is float or kind is int:
-        return float(other)  # type: ignore[arg-type]
-    if isinstance(other, bool) or not isinstance(other, Real):
+    try:
+        return _as_float(other)
+    except TypeError:
         raise TypeError(
             f"unsupported operand for {op}: Value and {other!r} ({type(other).__name__}); "
             "expected a Value, int or float"
-        )
-    return float(other)
+        ) from None
 
 
 def _as_value(other: object, op: str) -> Value:
     """The one door for mixed operands: a Value passes, an int or float becomes a constant."""
     if isinstance(other, Value):
         return other
-    constant: Value = _new_value(Value)
     # Floats, by far the usual constant, skip the checks of _number.
-    constant.data = other if type(other) is float else _number(other, op)
-    constant.grad = 0.0
-    constant.label = ""
-    constant.scope = MODE.scope
-    constant._prev = ()
-    constant._op = ""
-    constant._local = None
-    constant._mark = None
-    return constant
+    return _result(other if type(other) is float else _number(other, op), (), "", None)

@@ -255,6 +255,8 @@ def test_constructor_rejects_a_non_string_label() -> None:
 def test_huge_int_is_a_value_error() -> None:
     with pytest.raises(ValueError, match="too large for a float"):
         Value(10**400)
+    with pytest.raises(ValueError, match="too large for a float"):
+        Value(1.0) + 10**400  # an operand goes through the same check
 
 
 @pytest.mark.parametrize(
