@@ -57,9 +57,9 @@ def backward_steps(root: Value) -> Iterator[BackwardStep]:
 
     The walk is ``backward()``'s own: ``prepare_backward(root)`` orders the graph, clears the inner
     grads and seeds ``root.grad``; then every node that has parents, in reverse topological order,
-    adds ``d node / d parent * node.grad`` into each parent's ``grad``. The additions happen in the
-    same order with the same operands as ``Value._backward()``, so running the generator to the end
-    leaves exactly (bit for bit) the gradients of ``root.backward()``. Leaves are not steps.
+    has its ``Value._backward()`` called, which adds ``d node / d parent * node.grad`` into each
+    parent's ``grad``. Running the generator to the end therefore leaves exactly (bit for bit)
+    the gradients of ``root.backward()``. Leaves are not steps.
 
     Nothing happens until the first ``next()``; each record is yielded after its step was applied,
     so ``.grad`` in the graph always matches the latest record. Stopping early leaves the graph
@@ -81,12 +81,13 @@ def backward_steps(root: Value) -> Iterator[BackwardStep]:
     for index, node in enumerate(inner, start=1):
         upstream = node.grad
         updates = []
-        # The same loop as Value._backward, unrolled so that every operand can be recorded.
+        running: dict[int, float] = {}  # a parent used twice (a * a) sees its first update
+        # The record repeats _backward's float operations in its order, so before/after are
+        # exactly the values its += produces; _backward itself then applies the chain rule.
         for position, (parent, local) in enumerate(zip(node._prev, node.local_grads())):  # noqa: B905
-            before = parent.grad
+            before = running.get(id(parent), parent.grad)
             contribution = local * upstream
-            parent.grad = before + contribution
-            updates.append(
-                ParentUpdate(parent, position, local, contribution, before, parent.grad)
-            )
+            after = running[id(parent)] = before + contribution
+            updates.append(ParentUpdate(parent, position, local, contribution, before, after))
+        node._backward()
         yield BackwardStep(index, total, node, upstream, tuple(updates))
