@@ -21,15 +21,6 @@ class JitError(ValueError):
     """A graph that ``engine.jit`` cannot turn into code (an op it has no template for)."""
 
 
-def sigmoid(x: float) -> float:
-    """The logistic function exactly as ``Value.sigmoid`` computes it (same branches, same
-    rounding): 1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) below, so no exp overflows."""
-    if x >= 0.0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
-
-
 #: The globals the scalar code runs with: the engine's own IEEE-safe helpers, nothing else.
 NAMESPACE: dict[str, object] = {
     "__builtins__": {},
@@ -38,7 +29,7 @@ NAMESPACE: dict[str, object] = {
     "_log": numeric.log,
     "_div": numeric.div,
     "_tanh": math.tanh,
-    "_sigmoid": sigmoid,
+    "_sigmoid": numeric.sigmoid,
     "_inf": math.inf,
     "_nan": math.nan,
 }
@@ -52,7 +43,7 @@ def batch_namespace() -> dict[str, object]:
     bit or so of exp, log and tanh, where NumPy's vector code and the C library round apart):
     ``exp`` overflows to ``inf``, ``log(0) = -inf``, ``log(x < 0) = nan``, ``1 / 0 = inf``, a
     negative base with a fractional exponent gives ``nan`` (C's ``pow``), ``relu(0) = 0``,
-    and ``sigmoid`` takes the branch ``Value.sigmoid`` takes, so no exp overflows. The caller
+    and ``sigmoid`` takes the branch ``numeric.sigmoid`` takes, so no exp overflows. The caller
     runs the code under ``numpy.errstate(all="ignore")``: those answers are meant, not warned.
     ``_where`` is the batch spelling of the scalar code's ``a if cond else b``; it computes both
     sides, and the side it drops may be inf or nan without harm.
@@ -60,7 +51,7 @@ def batch_namespace() -> dict[str, object]:
     import numpy as np
 
     def sigmoid_batch(x: Any) -> Any:
-        # e^-|x| is e^-x where x >= 0 and e^x below: the exp of each branch of Value.sigmoid.
+        # e^-|x| is e^-x where x >= 0 and e^x below: the exp of each branch of numeric.sigmoid.
         e = np.exp(-np.abs(x))
         return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
 

@@ -81,3 +81,12 @@ def power(x: float, n: float) -> float:
 def is_finite(x: float) -> bool:
     """True for every float but ``inf``, ``-inf`` and ``nan``."""
     return math.isfinite(x)
+
+
+def sigmoid(x: float) -> float:
+    """The logistic function 1 / (1 + e^-x), computed as e^x / (1 + e^x) for negative x so that
+    no exp overflows: exactly 1.0 at x = 1000 and 0.0 at x = -1000."""
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)  # x < 0 (or nan): cannot overflow
+    return e / (1.0 + e)

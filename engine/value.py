@@ -181,13 +181,7 @@ class Value:
 
         Computed as e^x / (1 + e^x) for negative x so that no exp overflows: exact at +-1000.
         """
-        x = self.data
-        if x >= 0.0:
-            s = 1.0 / (1.0 + math.exp(-x))
-        else:
-            e = math.exp(x)  # x < 0 (or nan): cannot overflow
-            s = e / (1.0 + e)
-        return _result(s, (self,), "sigmoid", Value._sigmoid_local)
+        return _result(numeric.sigmoid(self.data), (self,), "sigmoid", Value._sigmoid_local)
 
     @staticmethod
     def _sigmoid_local(out: Value) -> tuple[float, ...]:
