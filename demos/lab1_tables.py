@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from demos.report import write_page
+
 
 class RunLike(Protocol):
     """What a table row reads from a training run (``demos.lab1.Run``)."""
@@ -94,29 +96,21 @@ def _html_table(markdown: str) -> str:
 
 def write_index(folder: Path, title: str, summary: str, artifacts: Sequence[Artifact]) -> Path:
     """``folder/index.html``: every figure shown, every table rendered, every text linked."""
-    parts = [
-        "<!doctype html>",
-        f'<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>',
-        "<style>body{font-family:system-ui,sans-serif;max-width:70rem;margin:2rem auto;"
-        "padding:0 1rem;line-height:1.5}img{max-width:100%;border:1px solid #ddd}"
-        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .6rem;"
-        "text-align:right}figure{margin:1.5rem 0}</style>",
-        "</head><body>",
-        f"<h1>{html.escape(title)}</h1>",
-        f"<p>{html.escape(summary)}</p>",
-    ]
+    body = [f"<p>{html.escape(summary)}</p>"]
     for item in artifacts:
         name = html.escape(item.path.name)
         caption = f"<b>{html.escape(item.title)}</b>: {html.escape(item.explanation)}"
         if item.path.suffix == ".png":
-            body = f'<img src="{name}" alt="{html.escape(item.title)}">'
+            shown = f'<img src="{name}" alt="{html.escape(item.title)}">'
         elif item.table is not None:
-            body = _html_table(item.table) + f'<p><a href="{name}">{name}</a></p>'
+            shown = _html_table(item.table) + f'<p><a href="{name}">{name}</a></p>'
         else:
-            body = f'<p><a href="{name}">{name}</a></p>'
-        parts.append(f"<figure><figcaption>{caption}</figcaption>{body}</figure>")
-    parts.append("</body></html>")
-    folder.mkdir(parents=True, exist_ok=True)
-    index = folder / "index.html"
-    index.write_text("\n".join(parts) + "\n", encoding="utf-8")
-    return index
+            shown = f'<p><a href="{name}">{name}</a></p>'
+        body.append(f"<figure><figcaption>{caption}</figcaption>{shown}</figure>")
+    return write_page(
+        folder, title, body,
+        "img{max-width:100%;border:1px solid #ddd}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:.2rem .6rem;text-align:right}"
+        "figure{margin:1.5rem 0}",
+        width="70rem",
+    )

@@ -31,28 +31,41 @@ class Section:
     links: list[Link]
 
 
-def write_index(out_root: Path, sections: list[Section]) -> Path:
-    """Write ``out_root/index.html`` linking every section's files; returns its path."""
+#: The look every report page shares; a page may add rules of its own.
+BASE_STYLE = ("body{font-family:system-ui,sans-serif;margin:2rem auto;padding:0 1rem;"
+              "line-height:1.5}")
+
+
+def write_page(folder: Path, title: str, body: list[str], style: str = "",
+               width: str = "60rem") -> Path:
+    """Write ``folder/index.html``: a self-contained page with ``title`` as its heading and the
+    given HTML fragments (already escaped) as its body; returns its path."""
     parts = [
         "<!doctype html>",
-        '<html lang="en"><head><meta charset="utf-8"><title>glassgrad demos</title>',
-        "<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;"
-        "padding:0 1rem;line-height:1.5}li{margin:.3rem 0}code{background:#f3f3f3}</style>",
+        f'<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>',
+        f"<style>{BASE_STYLE}body{{max-width:{width}}}{style}</style>",
         "</head><body>",
-        "<h1>glassgrad demos</h1>",
-        "<p>Everything <code>make demo</code> wrote, one line of explanation each.</p>",
+        f"<h1>{html.escape(title)}</h1>",
+        *body,
+        "</body></html>",
     ]
+    folder.mkdir(parents=True, exist_ok=True)
+    index = folder / "index.html"
+    index.write_text("\n".join(parts) + "\n", encoding="utf-8")
+    return index
+
+
+def write_index(out_root: Path, sections: list[Section]) -> Path:
+    """Write ``out_root/index.html`` linking every section's files; returns its path."""
+    body = ["<p>Everything <code>make demo</code> wrote, one line of explanation each.</p>"]
     for section in sections:
-        parts.append(f"<h2>{html.escape(section.heading)}</h2>")
-        parts.append(f"<p>{html.escape(section.summary)}</p><ul>")
+        body.append(f"<h2>{html.escape(section.heading)}</h2>")
+        body.append(f"<p>{html.escape(section.summary)}</p><ul>")
         for link in section.links:
-            parts.append(
+            body.append(
                 f'<li><a href="{html.escape(link.path)}">{html.escape(link.title)}</a>: '
                 f"{html.escape(link.explanation)}</li>"
             )
-        parts.append("</ul>")
-    parts.append("</body></html>")
-    out_root.mkdir(parents=True, exist_ok=True)
-    index = out_root / "index.html"
-    index.write_text("\n".join(parts) + "\n", encoding="utf-8")
-    return index
+        body.append("</ul>")
+    return write_page(out_root, "glassgrad demos", body,
+                      "li{margin:.3rem 0}code{background:#f3f3f3}")
