@@ -1,4 +1,4 @@
-"""The README's examples run as doctests: what it shows is what the library does."""
+"""The README's and docs/'s examples run as doctests: what they show is what the library does."""
 
 from __future__ import annotations
 
@@ -7,11 +7,16 @@ from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+#: Every page under docs/ is a doctest too, so moving a section out of the README loses no check.
+PAGES = [README, *sorted((ROOT / "docs").glob("*.md"))]
 
 
 @pytest.mark.torch
-def test_readme_examples_run() -> None:
-    result = doctest.testfile(str(README), module_relative=False, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0
+@pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(ROOT)) for p in PAGES])
+def test_page_examples_run(page: Path) -> None:
+    result = doctest.testfile(str(page), module_relative=False, optionflags=doctest.ELLIPSIS)
+    if page == README:
+        assert result.attempted > 0
     assert result.failed == 0
