@@ -1,9 +1,15 @@
-"""How much backprop saves: one forward + backward pass against central differences, measured.
+"""How much backprop saves: one reverse pass against forward mode and central differences.
 
-For a loss of P parameters whose graph has N op nodes, one backward pass costs one forward pass
-(N nodes) plus one visit per node (N more), so about 2N node evaluations. Central differences
-need two forward passes per parameter, 2 P N nodes. For the A/B/C graph P = 3K^2 and
-N = 6K^2 + K - 1, so backprop grows like P and finite differences like P^2.
+Three ways to get every dL/dp of a loss with P parameters whose graph has N op nodes, each
+counted in node evaluations and timed:
+
+- reverse mode (backprop): one forward pass (N nodes) and one backward pass (N more): 2N.
+- forward mode: one pass per parameter, each a forward pass (N nodes) and the tangent of every
+  node that parameter reaches (``engine.forward.push_tangents``): P N plus those tangents, at
+  most 2 P N. Exact, like backprop.
+- central differences: two forward passes per parameter, 2 P N nodes, and only ~1e-9 accurate.
+
+``STORY`` says what the three lines of the plot show, in one paragraph.
 """
 
 from __future__ import annotations
@@ -17,7 +23,22 @@ from pathlib import Path
 
 from demos import lab1
 from engine import Value, no_grad, topological_order
+from engine.forward import push_tangents
 from engine.table import text_table
+
+#: The asymptotic story of the study, printed under its table.
+STORY = (
+    "Reverse mode costs a constant times one forward pass whatever P is (2N nodes: the forward "
+    "pass and one visit per node back); forward mode and central differences cost P times it "
+    "(P forward passes with tangents, 2P forward passes). For the A/B/C graph P = 3K^2 and "
+    "N = 6K^2 + K - 1, so reverse mode grows like P and the other two like P^2: the gap widens "
+    "in proportion to P. Forward mode is the exact counterpart of central differences (its "
+    "gradients match backprop to rounding, theirs to ~1e-9) at about the same cost in nodes; "
+    "in seconds it is slower here, as each of its passes records the graph it pushes tangents "
+    "along while central differences run under no_grad(). It pays off only where inputs are "
+    "few and outputs many (engine.jacobian(mode=\"forward\")); a scalar loss of many "
+    "parameters is what reverse mode was made for."
+)
 
 
 def count_ops(root: Value) -> int:
@@ -56,6 +77,28 @@ def fd_gradients(loss_fn: Callable[[], Value], params: Sequence[Value],
     return grads
 
 
+def forward_gradients(loss_fn: Callable[[], Value],
+                      params: Sequence[Value]) -> tuple[list[float], int]:
+    """dL/dp for every parameter by forward mode: one pass per parameter, as dual numbers do.
+
+    Each pass builds the loss (a forward pass) and pushes the tangent dp = 1 from p to the loss
+    along the edges backward uses; nodes p does not reach keep tangent 0 and cost nothing.
+
+    Returns:
+        The gradients, and the node evaluations: N per forward pass plus each tangent computed.
+    """
+    grads = []
+    evaluations = 0
+    for p in params:
+        root = loss_fn()
+        order = topological_order(root)
+        tangents = push_tangents(order, {id(p): 1.0})
+        grads.append(tangents.get(id(root), 0.0))
+        evaluations += sum(1 for node in order if node._grad_fn is not None)
+        evaluations += len(tangents) - 1  # every entry but the seed is a node's tangent
+    return grads, evaluations
+
+
 def max_relative_difference(a: Sequence[float], b: Sequence[float]) -> float:
     """max_i |a_i - b_i| / max_i |b_i|: the difference relative to the gradient's scale, so an
     entry that happens to be near 0 does not blow it up."""
@@ -88,7 +131,7 @@ def median_seconds(fn: Callable[[], object], budget: float = 0.5, max_runs: int 
 
 @dataclass(frozen=True)
 class CostRow:
-    """One problem size: the counts, the two timings and how far the two gradients differ.
+    """One problem size: the counts, the three timings and how far the gradients differ.
 
     Attributes:
         name: the size, as a reader knows it (``"K=8"``).
@@ -99,6 +142,9 @@ class CostRow:
         backprop_seconds, fd_seconds: median wall times (of up to 25 and 5 runs).
         backprop_runs, fd_runs: how many runs the medians are over.
         max_rel_diff: ``max_relative_difference(fd, backprop)``.
+        forward_nodes: nodes evaluated by forward mode, P N plus the tangents computed.
+        forward_seconds, forward_runs: its median wall time (of up to 5 runs) and runs.
+        forward_rel_diff: ``max_relative_difference(forward mode, backprop)``.
     """
 
     name: str
@@ -111,15 +157,24 @@ class CostRow:
     backprop_runs: int
     fd_runs: int
     max_rel_diff: float
+    forward_nodes: int
+    forward_seconds: float
+    forward_runs: int
+    forward_rel_diff: float
 
     @property
     def speedup(self) -> float:
         return self.fd_seconds / self.backprop_seconds
 
+    @property
+    def forward_speedup(self) -> float:
+        """How many times longer forward mode takes than backprop."""
+        return self.forward_seconds / self.backprop_seconds
+
 
 def measure(name: str, loss_fn: Callable[[], Value], params: Sequence[Value],
             budget: float = 0.5) -> CostRow:
-    """Time both ways of getting every dL/dp, count their nodes and compare their results.
+    """Time the three ways of getting every dL/dp, count their nodes and compare their results.
 
     Args:
         name: the row's name.
@@ -134,14 +189,21 @@ def measure(name: str, loss_fn: Callable[[], Value], params: Sequence[Value],
     started = time.perf_counter()
     numeric = fd_gradients(loss_fn, params)
     first_fd = time.perf_counter() - started
+    started = time.perf_counter()
+    forward, forward_nodes = forward_gradients(loss_fn, params)
+    first_fw = time.perf_counter() - started
     # Backprop is cheap to repeat, and its times jump when Python's garbage collector happens to
     # run inside one call: more runs keep the median steady.
     bp_seconds, bp_runs = median_seconds(lambda: backprop_gradients(loss_fn, params), budget,
                                          max_runs=25, first=first_bp)
     fd_seconds, fd_runs = median_seconds(lambda: fd_gradients(loss_fn, params), budget,
                                          first=first_fd)
+    fw_seconds, fw_runs = median_seconds(lambda: forward_gradients(loss_fn, params), budget,
+                                         first=first_fw)
     return CostRow(name, len(params), ops, 2 * ops, 2 * len(params) * ops, bp_seconds,
-                   fd_seconds, bp_runs, fd_runs, max_relative_difference(numeric, backprop))
+                   fd_seconds, bp_runs, fd_runs, max_relative_difference(numeric, backprop),
+                   forward_nodes, fw_seconds, fw_runs,
+                   max_relative_difference(forward, backprop))
 
 
 #: The Lab 1 network's default hidden widths (2 inputs, sigmoid hidden layers, one output),
@@ -182,12 +244,15 @@ def fit_slope(xs: Sequence[float], ys: Sequence[float]) -> float:
 
 def format_table(rows: Sequence[CostRow]) -> str:
     """The rows as an aligned text table."""
-    header = ("size", "params P", "ops N", "backprop nodes", "fd nodes", "backprop s", "fd s",
-              "fd / backprop", "max rel diff")
+    header = ("size", "params P", "ops N", "backprop nodes", "forward nodes", "fd nodes",
+              "backprop s", "forward s", "fd s", "forward / backprop", "fd / backprop",
+              "forward rel diff", "fd rel diff")
     cells = [
-        (r.name, str(r.params), str(r.ops), str(r.backprop_nodes), str(r.fd_nodes),
-         f"{r.backprop_seconds:.3e} ({r.backprop_runs}x)", f"{r.fd_seconds:.3e} ({r.fd_runs}x)",
-         f"{r.speedup:.1f}", f"{r.max_rel_diff:.1e}")
+        (r.name, str(r.params), str(r.ops), str(r.backprop_nodes), str(r.forward_nodes),
+         str(r.fd_nodes), f"{r.backprop_seconds:.3e} ({r.backprop_runs}x)",
+         f"{r.forward_seconds:.3e} ({r.forward_runs}x)", f"{r.fd_seconds:.3e} ({r.fd_runs}x)",
+         f"{r.forward_speedup:.1f}", f"{r.speedup:.1f}", f"{r.forward_rel_diff:.1e}",
+         f"{r.max_rel_diff:.1e}")
         for r in rows
     ]
     return text_table(header, cells, align=">")
@@ -199,7 +264,7 @@ FIT_MIN_PARAMS = 48
 
 
 def slopes(rows: Sequence[CostRow]) -> dict[str, float]:
-    """Fitted log-log slopes against P of both times and both node counts, over the rows with
+    """Fitted log-log slopes against P of the three times and node counts, over the rows with
     P >= FIT_MIN_PARAMS (all rows when fewer than two are that big); empty when the rows have
     fewer than two sizes to fit a line through."""
     big = [r for r in rows if r.params >= FIT_MIN_PARAMS]
@@ -210,8 +275,10 @@ def slopes(rows: Sequence[CostRow]) -> dict[str, float]:
         return {}
     return {
         "backprop time": fit_slope(p, [r.backprop_seconds for r in big]),
+        "forward time": fit_slope(p, [r.forward_seconds for r in big]),
         "fd time": fit_slope(p, [r.fd_seconds for r in big]),
         "backprop nodes": fit_slope(p, [r.backprop_nodes for r in big]),
+        "forward nodes": fit_slope(p, [r.forward_nodes for r in big]),
         "fd nodes": fit_slope(p, [r.fd_nodes for r in big]),
     }
 
@@ -235,26 +302,27 @@ def plot(rows: Sequence[CostRow], path: Path, title: str,
         return f" (slope {fitted[name]:.2f})" if name in fitted else ""
 
     p = [r.params for r in rows]
-    fig, (ax_time, ax_nodes) = plt.subplots(1, 2, figsize=(11, 4.2), dpi=100)
-    ax_time.loglog(p, [r.backprop_seconds for r in rows], "o-",
-                   label=f"forward + backward{slope('backprop time')}")
-    ax_time.loglog(p, [r.fd_seconds for r in rows], "s-",
-                   label=f"central differences{slope('fd time')}")
+    fig, (ax_time, ax_nodes) = plt.subplots(1, 2, figsize=(11, 4.6), dpi=100)
+    # (label, time of a row, nodes of a row, marker, colour) for each way, in the legends' order.
+    ways = (
+        ("reverse mode: forward + backward", "backprop", "2N",
+         lambda r: r.backprop_seconds, lambda r: r.backprop_nodes, "o-", "tab:blue"),
+        ("forward mode: P passes", "forward", "PN + tangents",
+         lambda r: r.forward_seconds, lambda r: r.forward_nodes, "^-", "tab:green"),
+        ("central differences", "fd", "2PN",
+         lambda r: r.fd_seconds, lambda r: r.fd_nodes, "s-", "tab:orange"),
+    )
+    for label, key, count, seconds, nodes, style, colour in ways:
+        ax_time.loglog(p, [seconds(r) for r in rows], style, color=colour,
+                       label=f"{label}{slope(key + ' time')}")
+        ax_nodes.loglog(p, [nodes(r) for r in rows], style, color=colour,
+                        label=f"{label}: {count}{slope(key + ' nodes')}")
+        for r in extra:
+            for ax, y in ((ax_time, seconds(r)), (ax_nodes, nodes(r))):
+                ax.loglog([r.params], [y], "*", ms=11, color=colour, markeredgecolor="black",
+                          label=f"{r.name}: {key}")
     ax_time.set_ylabel("wall time, s (median)")
-    ax_nodes.loglog(p, [r.backprop_nodes for r in rows], "o-",
-                    label=f"forward + backward: 2N{slope('backprop nodes')}")
-    ax_nodes.loglog(p, [r.fd_nodes for r in rows], "s-",
-                    label=f"central differences: 2PN{slope('fd nodes')}")
     ax_nodes.set_ylabel("graph nodes evaluated")
-    for r in extra:
-        ax_time.loglog([r.params], [r.backprop_seconds], "*", ms=11, color="tab:blue",
-                       markeredgecolor="black", label=f"{r.name}: backprop")
-        ax_time.loglog([r.params], [r.fd_seconds], "*", ms=11, color="tab:orange",
-                       markeredgecolor="black", label=f"{r.name}: central differences")
-        ax_nodes.loglog([r.params], [r.backprop_nodes], "*", ms=11, color="tab:blue",
-                        markeredgecolor="black", label=f"{r.name}: backprop")
-        ax_nodes.loglog([r.params], [r.fd_nodes], "*", ms=11, color="tab:orange",
-                        markeredgecolor="black", label=f"{r.name}: central differences")
     for ax in (ax_time, ax_nodes):
         ax.set_xlabel("parameters P")
         ax.grid(True, which="both", alpha=0.3)

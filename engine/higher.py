@@ -1,4 +1,4 @@
-"""Backward that records a graph: gradients as Values, so a derivative can be differentiated again."""
+"""Backward that records a graph: gradients as Values, which can be differentiated again."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from .value import Value
 #: (``node_name``). ``viz`` draws each scope as a box, so a drawing of a gradient shows which
 #: op's rule made each part of it.
 STEP_SCOPE = "∂ {op} [{name}]"
+
 
 def node_name(node: Value) -> str:
     """A short name for a node in a scope: its label, else its op over its parents' labels
@@ -47,8 +48,9 @@ def gradient_graph(output: Value, inputs: Sequence[Value]) -> list[Value]:
     topological order, its op's rule (``engine.ops``) is read on Values with the node's adjoint
     as the upstream gradient, and what each parent gains is added to that parent's adjoint: the
     same operations, in the same order, that ``backward()`` runs on floats, so the data of the
-    results equals the float gradients. Only parents on a path to one of ``inputs`` are visited: other parents
-    cannot change the result (torch skips tensors that do not require grad in the same way).
+    results equals the float gradients. Only parents on a path to one of ``inputs`` are
+    visited: other parents cannot change the result (torch skips tensors that do not require
+    grad in the same way).
 
     Nothing is written to any ``.grad``, and the new nodes hold no reference back to the
     walk, so dropping the result frees the derivative's graph by reference counting alone.

@@ -28,6 +28,11 @@ def test_measured_row_counts(k: int) -> None:
     assert row.backprop_seconds > 0 and row.fd_seconds > 0
     assert row.backprop_runs >= 1 and row.fd_runs >= 1
     assert row.max_rel_diff < 1e-6
+    # Forward mode: P forward passes of N nodes, plus the tangents of the nodes each parameter
+    # reaches (at least the path to L, at most all N), exact to rounding.
+    assert row.params * ops < row.forward_nodes <= 2 * row.params * ops
+    assert row.forward_seconds > 0 and row.forward_runs >= 1
+    assert row.forward_rel_diff < 1e-12
 
 
 @pytest.mark.parametrize("k", [1, 2, 4])
@@ -43,6 +48,9 @@ def test_finite_differences_agree_with_backprop(k: int) -> None:
     numeric = cost.fd_gradients(loss_fn, params)
     assert [p.data for p in params] == before  # every nudge was undone
     assert cost.max_relative_difference(numeric, backprop) < 1e-6
+    forward, evaluations = cost.forward_gradients(loss_fn, params)
+    assert cost.max_relative_difference(forward, backprop) < 1e-13
+    assert evaluations > len(params) * cost.count_ops(loss_fn())
     # and backprop is the hand formula
     x, a, b, c = (linalg.data_of([graph.x])[0], linalg.data_of(graph.A),
                   linalg.data_of(graph.B), linalg.data_of(graph.C))
@@ -89,6 +97,7 @@ def test_slopes_of_node_counts_and_plot(tmp_path: Path) -> None:
     assert fitted["backprop nodes"] == pytest.approx(1.0, abs=0.05)
     assert fitted["fd nodes"] == pytest.approx(2.0, abs=0.05)
     assert math.isclose(fitted["fd nodes"] - fitted["backprop nodes"], 1.0, rel_tol=1e-12)
+    assert fitted["forward nodes"] == pytest.approx(2.0, abs=0.1)
     table = cost.format_table(rows)
     assert "K=8" in table and str(rows[-1].fd_nodes) in table
     path = cost.plot(rows, tmp_path / "cost.png", "test")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import gc
+import itertools
 import math
 import random
 import tracemalloc
@@ -14,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import Value, grad, hessian, no_grad, topological_order
+from engine import Value, grad, no_grad, ops, topological_order
 from tests.random_programs import draw
 from tests.support import neuron
 
@@ -49,6 +50,14 @@ CLOSED_FORMS: dict[str, tuple[Callable[[Value], Value], Callable[[int, float], f
     "x**2.5": (lambda v: v**2.5,
                lambda k, x: math.prod(2.5 - i for i in range(k)) * x ** (2.5 - k)),
 }
+#: sin and cos, once the op table has them: d^k sin = sin(x + k pi/2), d^k cos = cos(x + k pi/2).
+OPS = {op.name for op in ops.TABLE}
+if "sin" in OPS:
+    CLOSED_FORMS["sin"] = (lambda v: v.sin(), lambda k, x: math.sin(x + k * math.pi / 2))
+if "cos" in OPS:
+    CLOSED_FORMS["cos"] = (lambda v: v.cos(), lambda k, x: math.cos(x + k * math.pi / 2))
+#: The ops with a kink at 0 and straight lines either side: no second derivative away from it.
+KINKED = sorted(OPS & {"relu", "abs"})
 
 
 @pytest.mark.parametrize("name", sorted(CLOSED_FORMS))
@@ -61,11 +70,16 @@ def test_nth_derivatives_equal_the_closed_forms(name: str, n: int, x: float) -> 
     assert nth_derivative(f, x, n) == pytest.approx(closed(n, x), rel=1e-12, abs=1e-15)
 
 
+@pytest.mark.parametrize("name", KINKED)
 @pytest.mark.parametrize("x", [-1.5, 0.75, 2.0])
-def test_relu_has_no_second_derivative_away_from_the_kink(x: float) -> None:
-    assert nth_derivative(Value.relu, x, 1) == (1.0 if x > 0 else 0.0)
-    assert nth_derivative(Value.relu, x, 2) == 0.0
-    assert nth_derivative(lambda v: v.relu() * v, x, 2) == (2.0 if x > 0 else 0.0)
+def test_kinked_ops_have_no_second_derivative_away_from_the_kink(name: str, x: float) -> None:
+    def f(v: Value) -> Value:
+        return getattr(v, name)()
+
+    slope = {"relu": 1.0 if x > 0 else 0.0, "abs": 1.0 if x > 0 else -1.0}[name]
+    assert nth_derivative(f, x, 1) == slope
+    assert nth_derivative(f, x, 2) == 0.0
+    assert nth_derivative(lambda v: f(v) * v, x, 2) == 2.0 * slope  # (f v)'' = 2 f' + f'' v
 
 
 @settings(max_examples=60, deadline=None)
@@ -86,7 +100,7 @@ def test_grad_of_a_gradient_is_the_hessian_and_leaves_grads_alone() -> None:
     x, y = Value(0.5, label="x"), Value(-1.5, label="y")
     x.grad, y.grad = 7.0, -7.0
     f = x * x * y + (x * y).exp()
-    gx, gy = grad(f, [x, y], create_graph=True)
+    gx, _ = grad(f, [x, y], create_graph=True)
     e = math.exp(-0.75)
     assert gx.data == pytest.approx(2 * 0.5 * -1.5 + -1.5 * e, rel=1e-15)
     assert grad(gx, [x, y]) == pytest.approx([2 * -1.5 + 2.25 * e,
@@ -165,8 +179,8 @@ def test_drawing_a_gradient_boxes_each_rule() -> None:
 
 def _second_order_round(width: int) -> float:
     leaves = [Value(0.1 * i - 0.4, label=f"x{i}") for i in range(width)]
-    out = sum(((a * b).tanh() + a.exp() * b.sigmoid() for a, b in
-               zip(leaves, leaves[1:], strict=False)), Value(0.0))
+    out = sum(((a * b).tanh() + a.exp() * b.sigmoid() for a, b in itertools.pairwise(leaves)),
+              Value(0.0))
     first = grad(out, leaves, create_graph=True)
     second = [grad(g, leaves, create_graph=True) for g in first[:3]]
     return sum(g.data for row in second for g in row)

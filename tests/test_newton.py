@@ -61,3 +61,12 @@ def test_main_refuses_bad_arguments(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         newton.main(["--rate", "-1"])
     assert "--rate must be positive, got -1.0" in capsys.readouterr().err
+
+
+def test_the_report_links_what_it_wrote_and_demos_runs_it(tmp_path: Path) -> None:
+    from demos.__main__ import DEMOS
+
+    section = newton.report(tmp_path)
+    assert [link.path for link in section.links] == ["newton/newton.png", "newton/newton.txt"]
+    assert all((tmp_path / link.path).is_file() for link in section.links)
+    assert newton in DEMOS
