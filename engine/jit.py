@@ -15,7 +15,7 @@ from .codegen import Generated, JitError, Program, generate
 from .functional import grad
 from .graph import topological_order
 from .modes import MODE, cyclic_gc_paused
-from .value import Value, _as_float, _result
+from .value import Value, _as_float, _make_node
 
 __all__ = ["JitError", "JitFunction", "JitMismatchError", "TraceInfo", "jit"]
 
@@ -235,10 +235,10 @@ class _BatchRun:
             self._run = None  # frees the forward intermediates
         return self._per_sample
 
-    def __call__(self, node: Value | None = None) -> tuple[float, ...]:
+    def __call__(self, node: Value | None = None, upstream: float = 1.0) -> tuple[float, ...]:
         if self._grads is None:
             self._grads = tuple(_mean(g, self.shape) for g in self.per_sample())
-        return self._grads
+        return tuple([derivative * upstream for derivative in self._grads])
 
 
 # --- telling parameters from constants -----------------------------------------------------------
@@ -290,11 +290,11 @@ class _Backward:
         self._run = run
         self._grads: tuple[float, ...] | None = None
 
-    def __call__(self, node: Value | None = None) -> tuple[float, ...]:
+    def __call__(self, node: Value | None = None, upstream: float = 1.0) -> tuple[float, ...]:
         if self._grads is None:
             self._grads = next(self._run)
             self._run = None  # frees the forward intermediates
-        return self._grads
+        return tuple([derivative * upstream for derivative in self._grads])
 
 
 @dataclass(eq=False)
@@ -368,7 +368,7 @@ class JitFunction:
         out: float = next(run)  # type: ignore[assignment]
         rule = _Backward(run)
         parents = tuple(leaves[slot] for slot in entry.parent_slots) + entry.captured_parents
-        node = _result(out, parents, "jit", rule)
+        node = _make_node(out, parents, "jit", rule)
         node.label = entry.label
         if self.check:
             self._compare(args, kwargs, leaves, entry, out, rule, _same)
@@ -390,7 +390,7 @@ class JitFunction:
         run, batch = self._run_batch(leaves, entry)
         per_sample = run.forward()
         parents = tuple(leaves[slot] for slot in entry.parent_slots) + entry.captured_parents
-        node = _result(_mean(per_sample, run.shape), parents, "jit mean", run)
+        node = _make_node(_mean(per_sample, run.shape), parents, "jit mean", run)
         node.label = entry.label
         if self.check:
             self._compare_batch(args, kwargs, batch, entry, run, per_sample)
@@ -463,7 +463,7 @@ class JitFunction:
         input_slots = [slot for slot, leaf in enumerate(fresh) if id(leaf) in in_graph]
         argument_ids = {id(leaf) for leaf in fresh}
         candidates = [
-            node for node in order if node._local is None and id(node) not in argument_ids
+            node for node in order if node._grad_fn is None and id(node) not in argument_ids
         ]
         held = _held_elsewhere(candidates, order, out)
         captured = [leaf for leaf, keep in zip(candidates, held, strict=True) if keep]
