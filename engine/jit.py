@@ -178,8 +178,7 @@ class JitFunction:
             result = self._run_traced(args, kwargs, fresh, recorder)
         except TypeError as error:
             if batch:
-                error.add_note(f"engine.jit: this call passed NumPy arrays, and "
-                               f"{jit_batch.BATCH_RULE}")
+                error.add_note(f"engine.jit: this call passed NumPy arrays. {jit_batch.BATCH_RULE}")
             raise
         output = split_output(result, self.__name__)
         for where, number in output.frozen:

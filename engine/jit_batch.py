@@ -14,7 +14,7 @@ from typing import Any
 
 #: What the batch mode expects, said in every message about a batch that does not fit.
 BATCH_RULE = (
-    "batch mode takes one array per scalar input, one number per sample (x0 = X[:, 0], "
+    "Batch mode takes one array per scalar input, one number per sample (x0 = X[:, 0], "
     "x1 = X[:, 1], y = y); to pass a dataset as lists of samples, call with X.tolist() "
     "(numbers, traced like Values) and, for every sample's value, use .per_sample(...)"
 )

@@ -126,6 +126,11 @@ class Leaves:
 
 def sort_leaves(order: Iterable[Value], fresh: Sequence[Value], leaves: Sequence[object],
                  recorder: Recorder) -> Leaves:
+    """The leaves of ``order`` by the module's rule; ``fresh`` stand for the call's ``leaves``.
+
+    Raises:
+        JitError: a ``Value(v)`` copies a computed Value, whose number the code cannot copy.
+    """
     slot_of = {id(leaf): slot for slot, leaf in enumerate(fresh)}
     given: list[tuple[bool, int, Value]] = []  # (copy?, slot, node): arguments first, by slot
     sorted_ = Leaves([], [], [], [], [], [], {})
@@ -134,17 +139,17 @@ def sort_leaves(order: Iterable[Value], fresh: Sequence[Value], leaves: Sequence
             continue
         source = recorder.source(node)
         copy = source is not node
+        if source._local is not None:  # the code has no line that copies a node's value
+            raise JitError(
+                f"engine.jit: Value(v) of the computed Value {source!r} inside the traced "
+                "function would freeze its number at trace time; use v itself (it keeps its "
+                "gradient), or compute v outside and pass it in"
+            )
         slot = slot_of.get(id(source))
         if slot is not None:
             given.append((copy, slot, node))
             sorted_.tags[id(node)] = ("argument", slot)
         elif recorder.made(source):
-            if source._local is not None:
-                raise JitError(
-                    f"engine.jit: Value(v) of the computed Value {source!r} inside the traced "
-                    "function would freeze its number at trace time; use v itself (it keeps "
-                    "its gradient), or compute v outside and pass it in"
-                )
             sorted_.tags[id(node)] = "constant"
         else:
             sorted_.cap_nodes.append(node)
