@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from numbers import Real
 
 from . import eager, numeric, ops
@@ -61,9 +62,14 @@ class Value:
     _origin: tuple[str, int, str] | None
     _mark: object
 
-    def __init__(self, data: float, label: str = "") -> None:
+    def __init__(self, data: float | Value, label: str = "") -> None:
         if not isinstance(label, str):
             raise TypeError(f"Value label must be a str, got {label!r} ({type(label).__name__})")
+        source = None
+        if isinstance(data, Value):  # a detached copy, as torch.tensor(t); see _warn_copy
+            source, data = data, data.data
+            if MODE.leaves_made is None:
+                _warn_copy(source)
         self.data = _as_float(data)
         self.grad = 0.0
         self.label = label
@@ -75,6 +81,8 @@ class Value:
         made = MODE.leaves_made
         if made is not None:
             made.append(self)
+            if source is not None:
+                made.append((self, source))
 
     # --- the primitive ops: each method is written from its row of engine.ops -----------------
     # (its forward and derivative rule live there; eager.source_of(Value.exp) shows the code)
@@ -195,6 +203,14 @@ class Value:
     def __float__(self) -> float:
         return self.data
 
+    def __index__(self) -> int:
+        raise TypeError(
+            f"a Value cannot be used as an integer (a size, an index, range()): got {self!r}; "
+            "use int(v.data) for its number. Under engine.jit an int argument is traced as a "
+            "number, like a float: name it in jit(fn, static_argnames=(...)) so that each value "
+            "gets a trace of its own"
+        )
+
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
 
@@ -266,6 +282,16 @@ def _as_value(other: object, op: str) -> Value:
     if made is not None:
         made.append(out)
     return out
+
+
+def _warn_copy(source: Value) -> None:
+    warnings.warn(
+        f"Value(v) of the Value {source!r} makes a new leaf holding its number, detached from "
+        "its graph (no gradient flows back to v), as torch.tensor(t) does; write v.detach() to "
+        "say so, or use v itself to keep the gradient",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 eager.link(Value=Value, _make_node=_make_node, _as_value=_as_value)
