@@ -218,3 +218,15 @@ def test_a_flipbook_of_the_second_backward_pass(tmp_path: Path) -> None:
     text = page.read_text(encoding="utf-8")
     assert text.count("<svg") >= 2 * steps + 1
     assert "∂o/∂w1" in text and "∂ tanh [o]" in text
+
+
+def test_a_node_without_a_table_rule_is_named() -> None:
+    from engine import jit
+
+    w = Value(0.5)
+    compiled = jit(lambda x: (x * w).tanh())
+    out = compiled(Value(2.0))  # one node whose backward is the compiled program's
+    assert grad(out, [w]) == [pytest.approx(2.0 * (1.0 - math.tanh(1.0) ** 2), rel=1e-15)]
+    with pytest.raises(TypeError, match=r"grad\(create_graph=True\) cannot differentiate "
+                                        r"through a node made by .* not an op of engine.ops"):
+        grad(out, [w], create_graph=True)
