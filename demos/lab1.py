@@ -62,6 +62,11 @@ class Config:
     progress: bool = True
     eager: bool = False  # True: rebuild the graph every sample instead of replaying engine.jit
 
+    @property
+    def name(self) -> str:
+        """The setup in a few words for titles and legends: ``sigmoid [4, 4] lr=0.2``."""
+        return f"{self.activation} {list(self.hidden)} lr={self.lr:g}"
+
 
 @dataclass
 class Run:
@@ -134,16 +139,11 @@ def _train_once(task: str, config: Config, split: float | None) -> Run:
         eps=config.eps,
         epoch_loss="sum",
         progress=config.progress,
-        description=f"{task} {describe(config)}",
+        description=f"{task} {config.name}",
         step=eager_step if config.eager else CompiledStep(),
     )
     seconds = time.perf_counter() - started
     return Run(task, config, model, result, points, labels, predict(model, points), split, seconds)
-
-
-def describe(config: Config) -> str:
-    """A short name for a setup: ``sigmoid [4, 4] lr=0.2``."""
-    return f"{config.activation} {list(config.hidden)} lr={config.lr:g}"
 
 
 def legend(label: str, result: TrainResult) -> str:
@@ -168,7 +168,7 @@ def task_artifacts(run: Run, folder: Path, verbose: bool = True) -> list[Link]:
     comparison, curve and boundary files."""
     stem = run.task if run.split is None else f"{run.task}_split"
     judged = "all samples" if run.split is None else f"the held-out {1 - run.split:.0%}"
-    title = f"{TASK_TITLES[run.task]} ({describe(run.config)}), {judged}"
+    title = f"{TASK_TITLES[run.task]} ({run.config.name}), {judged}"
     where = "" if run.split is None else " (held-out samples only)"
     lines = sample_lines(run)
     header = f"== {title}: {run.result.message}, {run.seconds:.1f} s"
@@ -181,7 +181,7 @@ def task_artifacts(run: Run, folder: Path, verbose: bool = True) -> list[Link]:
         run.points, run.labels, run.predictions, folder / f"{stem}_comparison.png", title
     )
     curve = lab1_plots.plot_learning_curves(
-        {TASK_TITLES[run.task]: {legend(describe(run.config), run.result): run.result.losses}},
+        {TASK_TITLES[run.task]: {legend(run.config.name, run.result): run.result.losses}},
         folder / f"{stem}_learning_curve.png",
         f"Learning curve: {title}",
     )
