@@ -46,6 +46,7 @@ function createExplorer(root, backend, options) {
 
   function mount(reply) {
     graph = reply;
+    source = reply.preset ? { preset: reply.preset } : { expr: reply.expr };
     parts.graph.innerHTML = reply.svg;
     const nodes = svgGroups("node"), edges = svgGroups("edge");
     graph.nodeG = new Map();
