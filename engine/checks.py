@@ -10,6 +10,8 @@ from typing import Any
 
 from .functional import grad
 from .modes import no_grad
+from .numeric import close
+from .table import text_table
 from .value import Value
 
 Inputs = Sequence[float] | Mapping[str, float]
@@ -79,11 +81,7 @@ class CheckReport:
             )
             for row in self.rows
         ]
-        widths = [max(len(cells[i]) for cells in [header, *lines]) for i in range(len(header))]
-        text = [
-            "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
-            for cells in [header, *lines]
-        ]
+        text = text_table(header, lines).splitlines()
         verdict = "ok" if self.ok else "FAILED"
         text.append(
             f"output: engine {self.output!r}, {self.reference} {self.reference_output!r}; "
@@ -95,17 +93,8 @@ class CheckReport:
         return self.table()
 
 
-def _close(actual: float, expected: float, rtol: float, atol: float) -> bool:
-    """Equal within tolerance; two nans, or two infinities of one sign, count as equal."""
-    if math.isnan(actual) or math.isnan(expected):
-        return math.isnan(actual) and math.isnan(expected)
-    if math.isinf(actual) or math.isinf(expected):
-        return actual == expected
-    return abs(actual - expected) <= atol + rtol * abs(expected)
-
-
 def _errors(actual: float, expected: float) -> tuple[float, float]:
-    if _close(actual, expected, 0.0, 0.0):
+    if close(actual, expected):
         return 0.0, 0.0
     abs_error = abs(actual - expected)
     if math.isnan(abs_error):
@@ -145,10 +134,10 @@ def _report(reference: str, names: list[str], values: list[float], output: float
     rows = []
     for name, x, got, want, atol in zip(names, values, engine, expected, atols, strict=True):
         abs_error, rel_error = _errors(got, want)
-        rows.append(Row(name, x, got, want, abs_error, rel_error, _close(got, want, rtol, atol)))
+        rows.append(Row(name, x, got, want, abs_error, rel_error, close(got, want, rtol, atol)))
     ok = all(row.ok for row in rows)
     if check_output:
-        ok = ok and _close(output, reference_output, rtol, min(atols, default=0.0))
+        ok = ok and close(output, reference_output, rtol, min(atols, default=0.0))
     return CheckReport(ok, reference, output, reference_output, rows)
 
 
