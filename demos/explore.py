@@ -9,6 +9,9 @@ network (built by ``nn``) and otherwise takes the same arguments:
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from demos.report import Section
 from engine import Value
 from nn import MLP, generate_linear
 from viz.explore_presets import Preset
@@ -44,6 +47,21 @@ def lab1_sample() -> dict[str, float]:
 
 LAB1 = Preset("lab1", "Lab 1: the 2-4-4-1 sigmoid network on one sample (by neuron)",
               lab1_loss, lab1_sample(), collapse="neuron")
+
+
+#: The command that opens the explorer on the lecture neuron (``make demo`` prints it).
+COMMAND = "python -m viz serve --preset neuron --open"
+
+
+def report(out_root: Path) -> Section:
+    """The report's section on the explorer: it is live, so it is started, not written."""
+    summary = (f"The live explorer is a local web app, not a file: start it with `{COMMAND}` "
+               "(the lecture neuron; any expression: python -m viz serve \"tanh(a*b + c)\" "
+               "a=2 b=-3 c=10), or `python -m demos.explore --preset lab1 --open` for the Lab 1 "
+               "network too. In Jupyter: viz.explore(\"tanh(a*b + c)\", a=2, b=-3, c=10). "
+               "See docs/explorer.md.")
+    print(f"Live explorer (drag a value, watch forward and backward update):\n  {COMMAND}")
+    return Section("Live explorer", summary, [])
 
 
 def main(argv: list[str] | None = None) -> int:

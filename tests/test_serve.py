@@ -445,3 +445,35 @@ def test_serve_refuses_a_bad_start_and_warns_off_loopback() -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+# --- the presets that need nn, from demos ----------------------------------------------------
+
+
+@pytest.mark.torch
+def test_demos_explore_adds_the_lab1_network_collapsed_by_neuron() -> None:
+    from demos.explore import LAB1
+    from viz.explore_api import ExplorerAPI
+
+    api = ExplorerAPI([LAB1])
+    status, reply = api.handle("values", {"preset": "lab1", "values": {"x1": 0.25}})
+    assert status == 200
+    assert [v["name"] for v in reply["variables"]] == ["x1", "x2", "t"]
+    assert len(reply["nodes"]) > 100  # 37 parameters and their arithmetic
+    status, compared = api.handle("torch", {"preset": "lab1", "values": {"x1": 0.25}})
+    assert compared["ok"] and compared["max_rel_error"] < 1e-12
+    again = api.handle("values", {"preset": "lab1", "values": {"x1": 0.25}})[1]
+    assert again["nodes"] == reply["nodes"]  # a fresh network per graph, the same numbers
+
+
+def test_make_demo_says_how_to_start_the_explorer(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from demos import explore
+    from demos.report import write_index
+
+    section = explore.report(tmp_path)
+    assert "python -m viz serve --preset neuron --open" in capsys.readouterr().out
+    page = write_index(tmp_path, [section]).read_text(encoding="utf-8")
+    assert "python -m viz serve --preset neuron --open" in page
+    assert "explore" in [d.__name__.rsplit(".", 1)[-1]
+                         for d in __import__("demos.__main__", fromlist=["DEMOS"]).DEMOS]
