@@ -11,6 +11,7 @@ from typing import Any
 from .functional import grad
 from .modes import no_grad
 from .numeric import close
+from .table import text_table
 from .value import Value, _as_float
 
 Inputs = Sequence[float] | Mapping[str, float]
@@ -91,11 +92,7 @@ class CheckReport:
             )
             for row in self.rows
         ]
-        widths = [max(len(cells[i]) for cells in [header, *lines]) for i in range(len(header))]
-        text = [
-            "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
-            for cells in [header, *lines]
-        ]
+        text = text_table(header, lines).splitlines()
         text.extend(f"{row.name} = {row.value!r}: {row.kink}" for row in self.rows if row.kink)
         verdict = "ok" if self.ok else "FAILED" if self.differentiable else (
             "FAILED: not differentiable at this point")
