@@ -1,15 +1,15 @@
 """How much backprop saves: one reverse pass against forward mode and central differences.
 
 Three ways to get every dL/dp of a loss with P parameters whose graph has N op nodes, each
-counted in node evaluations and timed:
+counted in node evaluations and timed (``METHODS``):
 
 - reverse mode (backprop): one forward pass (N nodes) and one backward pass (N more): 2N.
 - forward mode: one pass per parameter, each a forward pass (N nodes) and the tangent of every
   node that parameter reaches (``engine.forward.push_tangents``): P N plus those tangents, at
-  most 2 P N. Exact, like backprop.
+  most 2 P N, counted exactly. Exact, like backprop.
 - central differences: two forward passes per parameter, 2 P N nodes, and only ~1e-9 accurate.
 
-``STORY`` says what the three lines of the plot show, in one paragraph.
+``STORY`` tells what the three lines of the plot show, in one paragraph.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from demos import lab1
@@ -77,26 +78,36 @@ def fd_gradients(loss_fn: Callable[[], Value], params: Sequence[Value],
     return grads
 
 
-def forward_gradients(loss_fn: Callable[[], Value],
-                      params: Sequence[Value]) -> tuple[list[float], int]:
+def forward_gradients(loss_fn: Callable[[], Value], params: Sequence[Value]) -> list[float]:
     """dL/dp for every parameter by forward mode: one pass per parameter, as dual numbers do.
 
     Each pass builds the loss (a forward pass) and pushes the tangent dp = 1 from p to the loss
-    along the edges backward uses; nodes p does not reach keep tangent 0 and cost nothing.
-
-    Returns:
-        The gradients, and the node evaluations: N per forward pass plus each tangent computed.
+    along the edges backward uses; the nodes p does not reach keep tangent 0 and cost nothing.
     """
     grads = []
-    evaluations = 0
     for p in params:
         root = loss_fn()
-        order = topological_order(root)
-        tangents = push_tangents(order, {id(p): 1.0})
-        grads.append(tangents.get(id(root), 0.0))
-        evaluations += sum(1 for node in order if node._grad_fn is not None)
-        evaluations += len(tangents) - 1  # every entry but the seed is a node's tangent
-    return grads, evaluations
+        grads.append(push_tangents(topological_order(root), {id(p): 1.0}).get(id(root), 0.0))
+    return grads
+
+
+def forward_mode_nodes(loss_fn: Callable[[], Value], params: Sequence[Value]) -> int:
+    """The nodes ``forward_gradients`` evaluates: N per pass, plus one tangent for each op node
+    a parameter reaches, summed over the parameters (found in one sweep, the set of parameters
+    under each node, instead of P passes)."""
+    order = topological_order(loss_fn())
+    wanted = {id(p) for p in params}
+    under: dict[int, frozenset[int]] = {}
+    ops, tangents = 0, 0
+    for node in order:
+        if node._grad_fn is None:
+            under[id(node)] = frozenset((id(node),)) & wanted
+            continue
+        ops += 1
+        found = frozenset().union(*(under[id(parent)] for parent in node._prev))
+        under[id(node)] = found
+        tangents += len(found)
+    return len(params) * ops + tangents
 
 
 def max_relative_difference(a: Sequence[float], b: Sequence[float]) -> float:
@@ -129,81 +140,146 @@ def median_seconds(fn: Callable[[], object], budget: float = 0.5, max_runs: int 
     return statistics.median(times), len(times)
 
 
+#: ``gradients(loss_fn, params)``: every dL/dp at the parameters' current ``.data``.
+GradientFn = Callable[[Callable[[], Value], Sequence[Value]], list[float]]
+
+
+@dataclass(frozen=True)
+class Method:
+    """One way of getting every dL/dp, as the study times it and counts its nodes.
+
+    Attributes:
+        name: its short name in tables and slopes (``"backprop"``, ``"fd"``).
+        title: its name on the plot's lines (``"forward + backward"``).
+        short: its name beside a single point on the plot (``"backprop"``).
+        formula: its node count in terms of P and N (``"2N"``, ``"2PN"``).
+        nodes: ``nodes(P, N)``, the nodes it evaluates for P parameters and N op nodes.
+        gradients: computes the gradients (see ``GradientFn``).
+        max_runs: how many timed runs its median may take.
+        counted: where no formula in P and N gives the nodes exactly, ``counted(loss_fn,
+            params)`` counts them on the graph (and ``nodes`` is not used).
+    """
+
+    name: str
+    title: str
+    short: str
+    formula: str
+    nodes: Callable[[int, int], int]
+    gradients: GradientFn
+    max_runs: int
+    counted: Callable[[Callable[[], Value], Sequence[Value]], int] | None = None
+
+
+# Backprop is cheap to repeat, and its times jump when Python's garbage collector happens to run
+# inside one call: more runs keep the median steady.
+BACKPROP = Method("backprop", "forward + backward", "backprop", "2N",
+                  nodes=lambda p, n: 2 * n, gradients=backprop_gradients, max_runs=25)
+CENTRAL_DIFFERENCES = Method("fd", "central differences", "central differences", "2PN",
+                             nodes=lambda p, n: 2 * p * n, gradients=fd_gradients, max_runs=5)
+FORWARD_MODE = Method("forward", "forward mode: P passes", "forward mode", "PN + tangents",
+                      nodes=lambda p, n: 2 * p * n, gradients=forward_gradients, max_runs=5,
+                      counted=forward_mode_nodes)
+#: What the study measures, the reference first: every other method's gradients are compared
+#: with its, and its time divides theirs.
+METHODS = (BACKPROP, FORWARD_MODE, CENTRAL_DIFFERENCES)
+
+
+@dataclass(frozen=True)
+class MethodCost:
+    """What one method cost on one problem.
+
+    Attributes:
+        nodes: nodes evaluated (``Method.nodes``).
+        seconds: the median wall time, over ``runs`` runs.
+        max_rel_diff: ``max_relative_difference(its gradients, the reference's)``; 0 for the
+            reference itself.
+    """
+
+    nodes: int
+    seconds: float
+    runs: int
+    max_rel_diff: float
+
+
 @dataclass(frozen=True)
 class CostRow:
-    """One problem size: the counts, the three timings and how far the gradients differ.
+    """One problem size: its counts, and each method's cost keyed by ``Method.name``.
 
     Attributes:
         name: the size, as a reader knows it (``"K=8"``).
         params: P, the number of parameters differentiated.
         ops: N, op nodes in one forward pass.
-        backprop_nodes: nodes evaluated by forward + backward, 2N.
-        fd_nodes: nodes evaluated by central differences, 2 P N.
-        backprop_seconds, fd_seconds: median wall times (of up to 25 and 5 runs).
-        backprop_runs, fd_runs: how many runs the medians are over.
-        max_rel_diff: ``max_relative_difference(fd, backprop)``.
-        forward_nodes: nodes evaluated by forward mode, P N plus the tangents computed.
-        forward_seconds, forward_runs: its median wall time (of up to 5 runs) and runs.
-        forward_rel_diff: ``max_relative_difference(forward mode, backprop)``.
+        costs: ``{"backprop": MethodCost, "forward": MethodCost, "fd": MethodCost}`` (in the
+            order of ``METHODS``).
     """
 
     name: str
     params: int
     ops: int
-    backprop_nodes: int
-    fd_nodes: int
-    backprop_seconds: float
-    fd_seconds: float
-    backprop_runs: int
-    fd_runs: int
-    max_rel_diff: float
-    forward_nodes: int
-    forward_seconds: float
-    forward_runs: int
-    forward_rel_diff: float
+    costs: dict[str, MethodCost]
+
+    # The two methods every study has, by name: forward + backward (2N nodes, up to 25 runs)
+    # and central differences (2PN nodes, up to 5 runs).
+    @property
+    def backprop_nodes(self) -> int:
+        return self.costs["backprop"].nodes
+
+    @property
+    def fd_nodes(self) -> int:
+        return self.costs["fd"].nodes
+
+    @property
+    def backprop_seconds(self) -> float:
+        return self.costs["backprop"].seconds
+
+    @property
+    def fd_seconds(self) -> float:
+        return self.costs["fd"].seconds
+
+    @property
+    def backprop_runs(self) -> int:
+        return self.costs["backprop"].runs
+
+    @property
+    def fd_runs(self) -> int:
+        return self.costs["fd"].runs
+
+    @property
+    def max_rel_diff(self) -> float:
+        """``max_relative_difference(fd, backprop)``."""
+        return self.costs["fd"].max_rel_diff
 
     @property
     def speedup(self) -> float:
         return self.fd_seconds / self.backprop_seconds
 
-    @property
-    def forward_speedup(self) -> float:
-        """How many times longer forward mode takes than backprop."""
-        return self.forward_seconds / self.backprop_seconds
-
 
 def measure(name: str, loss_fn: Callable[[], Value], params: Sequence[Value],
-            budget: float = 0.5) -> CostRow:
-    """Time the three ways of getting every dL/dp, count their nodes and compare their results.
+            budget: float = 0.5, methods: Sequence[Method] = METHODS) -> CostRow:
+    """Time every method of getting every dL/dp, count their nodes and compare their results.
 
     Args:
         name: the row's name.
         loss_fn: builds the loss from the current ``.data`` of ``params`` (called many times).
         params: the leaves to differentiate with respect to.
         budget: seconds after which the repeats of one timing stop (see ``median_seconds``).
+        methods: the reference first (see ``METHODS``).
     """
     ops = count_ops(loss_fn())
-    started = time.perf_counter()
-    backprop = backprop_gradients(loss_fn, params)
-    first_bp = time.perf_counter() - started
-    started = time.perf_counter()
-    numeric = fd_gradients(loss_fn, params)
-    first_fd = time.perf_counter() - started
-    started = time.perf_counter()
-    forward, forward_nodes = forward_gradients(loss_fn, params)
-    first_fw = time.perf_counter() - started
-    # Backprop is cheap to repeat, and its times jump when Python's garbage collector happens to
-    # run inside one call: more runs keep the median steady.
-    bp_seconds, bp_runs = median_seconds(lambda: backprop_gradients(loss_fn, params), budget,
-                                         max_runs=25, first=first_bp)
-    fd_seconds, fd_runs = median_seconds(lambda: fd_gradients(loss_fn, params), budget,
-                                         first=first_fd)
-    fw_seconds, fw_runs = median_seconds(lambda: forward_gradients(loss_fn, params), budget,
-                                         first=first_fw)
-    return CostRow(name, len(params), ops, 2 * ops, 2 * len(params) * ops, bp_seconds,
-                   fd_seconds, bp_runs, fd_runs, max_relative_difference(numeric, backprop),
-                   forward_nodes, fw_seconds, fw_runs,
-                   max_relative_difference(forward, backprop))
+    gradients, first = [], []
+    for method in methods:
+        started = time.perf_counter()
+        gradients.append(method.gradients(loss_fn, params))
+        first.append(time.perf_counter() - started)
+    costs = {}
+    for i, method in enumerate(methods):
+        seconds, runs = median_seconds(partial(method.gradients, loss_fn, params), budget,
+                                       max_runs=method.max_runs, first=first[i])
+        diff = max_relative_difference(gradients[i], gradients[0]) if i else 0.0
+        nodes = (method.nodes(len(params), ops) if method.counted is None
+                 else method.counted(loss_fn, params))
+        costs[method.name] = MethodCost(nodes, seconds, runs, diff)
+    return CostRow(name, len(params), ops, costs)
 
 
 #: The Lab 1 network's default hidden widths (2 inputs, sigmoid hidden layers, one output),
@@ -242,19 +318,26 @@ def fit_slope(xs: Sequence[float], ys: Sequence[float]) -> float:
     return num / den
 
 
-def format_table(rows: Sequence[CostRow]) -> str:
-    """The rows as an aligned text table."""
-    header = ("size", "params P", "ops N", "backprop nodes", "forward nodes", "fd nodes",
-              "backprop s", "forward s", "fd s", "forward / backprop", "fd / backprop",
-              "forward rel diff", "fd rel diff")
-    cells = [
-        (r.name, str(r.params), str(r.ops), str(r.backprop_nodes), str(r.forward_nodes),
-         str(r.fd_nodes), f"{r.backprop_seconds:.3e} ({r.backprop_runs}x)",
-         f"{r.forward_seconds:.3e} ({r.forward_runs}x)", f"{r.fd_seconds:.3e} ({r.fd_runs}x)",
-         f"{r.forward_speedup:.1f}", f"{r.speedup:.1f}", f"{r.forward_rel_diff:.1e}",
-         f"{r.max_rel_diff:.1e}")
-        for r in rows
+def format_table(rows: Sequence[CostRow], methods: Sequence[Method] = METHODS) -> str:
+    """The rows as an aligned text table: counts, then each method's nodes and median time
+    (with its number of runs), then each other method's time over the reference's and how far
+    its gradients are from the reference's."""
+    reference, others = methods[0], methods[1:]
+    header = [
+        "size", "params P", "ops N",
+        *(f"{m.name} nodes" for m in methods), *(f"{m.name} s" for m in methods),
+        *(f"{m.name} / {reference.name}" for m in others),
+        *("max rel diff" if len(others) == 1 else f"{m.name} max rel diff" for m in others),
     ]
+    cells = []
+    for r in rows:
+        costs = [r.costs[m.name] for m in methods]
+        cells.append([
+            r.name, str(r.params), str(r.ops), *(str(c.nodes) for c in costs),
+            *(f"{c.seconds:.3e} ({c.runs}x)" for c in costs),
+            *(f"{c.seconds / costs[0].seconds:.1f}" for c in costs[1:]),
+            *(f"{c.max_rel_diff:.1e}" for c in costs[1:]),
+        ])
     return text_table(header, cells, align=">")
 
 
@@ -263,28 +346,30 @@ def format_table(rows: Sequence[CostRow]) -> str:
 FIT_MIN_PARAMS = 48
 
 
-def slopes(rows: Sequence[CostRow]) -> dict[str, float]:
-    """Fitted log-log slopes against P of the three times and node counts, over the rows with
-    P >= FIT_MIN_PARAMS (all rows when fewer than two are that big); empty when the rows have
-    fewer than two sizes to fit a line through."""
+def slopes(rows: Sequence[CostRow], methods: Sequence[Method] = METHODS) -> dict[str, float]:
+    """Fitted log-log slopes against P of every method's time, then of its node count
+    (``"backprop time"``, ..., ``"fd nodes"``), over the rows with P >= FIT_MIN_PARAMS (all rows
+    when fewer than two are that big); empty when the rows have fewer than two sizes to fit a
+    line through."""
     big = [r for r in rows if r.params >= FIT_MIN_PARAMS]
     if len(big) < 2:
         big = list(rows)
     p = [r.params for r in big]
     if len(set(p)) < 2:
         return {}
-    return {
-        "backprop time": fit_slope(p, [r.backprop_seconds for r in big]),
-        "forward time": fit_slope(p, [r.forward_seconds for r in big]),
-        "fd time": fit_slope(p, [r.fd_seconds for r in big]),
-        "backprop nodes": fit_slope(p, [r.backprop_nodes for r in big]),
-        "forward nodes": fit_slope(p, [r.forward_nodes for r in big]),
-        "fd nodes": fit_slope(p, [r.fd_nodes for r in big]),
-    }
+    fitted = {f"{m.name} time": fit_slope(p, [r.costs[m.name].seconds for r in big])
+              for m in methods}
+    fitted.update({f"{m.name} nodes": fit_slope(p, [r.costs[m.name].nodes for r in big])
+                   for m in methods})
+    return fitted
+
+
+#: Each method's line marker, in the order of the methods.
+MARKERS = ("o-", "s-", "^-", "D-")
 
 
 def plot(rows: Sequence[CostRow], path: Path, title: str,
-         extra: Sequence[CostRow] = ()) -> Path:
+         extra: Sequence[CostRow] = (), methods: Sequence[Method] = METHODS) -> Path:
     """Time and node counts against P on log-log axes, the fitted slopes in the legends.
 
     Args:
@@ -296,33 +381,27 @@ def plot(rows: Sequence[CostRow], path: Path, title: str,
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fitted = slopes(rows)
+    fitted = slopes(rows, methods)
 
     def slope(name: str) -> str:
         return f" (slope {fitted[name]:.2f})" if name in fitted else ""
 
     p = [r.params for r in rows]
-    fig, (ax_time, ax_nodes) = plt.subplots(1, 2, figsize=(11, 4.6), dpi=100)
-    # (label, time of a row, nodes of a row, marker, colour) for each way, in the legends' order.
-    ways = (
-        ("reverse mode: forward + backward", "backprop", "2N",
-         lambda r: r.backprop_seconds, lambda r: r.backprop_nodes, "o-", "tab:blue"),
-        ("forward mode: P passes", "forward", "PN + tangents",
-         lambda r: r.forward_seconds, lambda r: r.forward_nodes, "^-", "tab:green"),
-        ("central differences", "fd", "2PN",
-         lambda r: r.fd_seconds, lambda r: r.fd_nodes, "s-", "tab:orange"),
-    )
-    for label, key, count, seconds, nodes, style, colour in ways:
-        ax_time.loglog(p, [seconds(r) for r in rows], style, color=colour,
-                       label=f"{label}{slope(key + ' time')}")
-        ax_nodes.loglog(p, [nodes(r) for r in rows], style, color=colour,
-                        label=f"{label}: {count}{slope(key + ' nodes')}")
-        for r in extra:
-            for ax, y in ((ax_time, seconds(r)), (ax_nodes, nodes(r))):
-                ax.loglog([r.params], [y], "*", ms=11, color=colour, markeredgecolor="black",
-                          label=f"{r.name}: {key}")
+    fig, (ax_time, ax_nodes) = plt.subplots(1, 2, figsize=(11, 4.2), dpi=100)
+    for m, marker in zip(methods, MARKERS, strict=False):
+        ax_time.loglog(p, [r.costs[m.name].seconds for r in rows], marker,
+                       label=f"{m.title}{slope(f'{m.name} time')}")
     ax_time.set_ylabel("wall time, s (median)")
+    for m, marker in zip(methods, MARKERS, strict=False):
+        ax_nodes.loglog(p, [r.costs[m.name].nodes for r in rows], marker,
+                        label=f"{m.title}: {m.formula}{slope(f'{m.name} nodes')}")
     ax_nodes.set_ylabel("graph nodes evaluated")
+    for r in extra:
+        for ax, what in ((ax_time, "seconds"), (ax_nodes, "nodes")):
+            for i, m in enumerate(methods):
+                # C<i> is the colour of method i's line above, in matplotlib's default cycle.
+                ax.loglog([r.params], [getattr(r.costs[m.name], what)], "*", ms=11,
+                          color=f"C{i}", markeredgecolor="black", label=f"{r.name}: {m.short}")
     for ax in (ax_time, ax_nodes):
         ax.set_xlabel("parameters P")
         ax.grid(True, which="both", alpha=0.3)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
 
 from demos import abc, abc_hand, cost
-from engine import Value, linalg
+from engine import Value, linalg, no_grad, topological_order
+from engine.forward import push_tangents
 from tests.support import png_size
 
 
@@ -30,9 +32,10 @@ def test_measured_row_counts(k: int) -> None:
     assert row.max_rel_diff < 1e-6
     # Forward mode: P forward passes of N nodes, plus the tangents of the nodes each parameter
     # reaches (at least the path to L, at most all N), exact to rounding.
-    assert row.params * ops < row.forward_nodes <= 2 * row.params * ops
-    assert row.forward_seconds > 0 and row.forward_runs >= 1
-    assert row.forward_rel_diff < 1e-12
+    forward = row.costs["forward"]
+    assert row.params * ops < forward.nodes <= 2 * row.params * ops
+    assert forward.seconds > 0 and forward.runs >= 1
+    assert forward.max_rel_diff < 1e-12
 
 
 @pytest.mark.parametrize("k", [1, 2, 4])
@@ -48,9 +51,13 @@ def test_finite_differences_agree_with_backprop(k: int) -> None:
     numeric = cost.fd_gradients(loss_fn, params)
     assert [p.data for p in params] == before  # every nudge was undone
     assert cost.max_relative_difference(numeric, backprop) < 1e-6
-    forward, evaluations = cost.forward_gradients(loss_fn, params)
+    forward = cost.forward_gradients(loss_fn, params)
     assert cost.max_relative_difference(forward, backprop) < 1e-13
-    assert evaluations > len(params) * cost.count_ops(loss_fn())
+    # The count is the tangents forward mode computes, one pass per parameter, plus N a pass.
+    tangents = sum(len(push_tangents(topological_order(loss_fn()), {id(p): 1.0})) - 1
+                   for p in params)
+    assert cost.forward_mode_nodes(loss_fn, params) == (
+        len(params) * cost.count_ops(loss_fn()) + tangents)
     # and backprop is the hand formula
     x, a, b, c = (linalg.data_of([graph.x])[0], linalg.data_of(graph.A),
                   linalg.data_of(graph.B), linalg.data_of(graph.C))
@@ -123,3 +130,42 @@ def test_a_single_size_is_tabled_and_plotted_without_slopes(tmp_path: Path,
     printed = capsys.readouterr().out
     assert "K=2" in printed and "log-log slopes" not in printed
     png_size(tmp_path / "cost.png")
+
+
+def _one_sided(loss_fn: Callable[[], Value], params: Sequence[Value]) -> list[float]:
+    """(L(p + h) - L(p)) / h: P + 1 forward passes, a method the study does not ship."""
+    grads = []
+    with no_grad():
+        base = loss_fn().data
+        for p in params:
+            x = p.data
+            p.data = x + 1e-7
+            grads.append((loss_fn().data - base) / 1e-7)
+            p.data = x
+    return grads
+
+
+def test_a_third_method_gets_its_own_columns_slopes_and_points(tmp_path: Path) -> None:
+    third = cost.Method("os", "one-sided differences", "one-sided", "PN",
+                        nodes=lambda p, n: p * n, gradients=_one_sided, max_runs=1)
+    methods = (cost.BACKPROP, cost.CENTRAL_DIFFERENCES, third)
+    rows = []
+    for k in (2, 3):
+        graph = abc.build_from_floats(*abc.random_point(k, seed=5))
+
+        def loss_fn(graph: abc.AbcGraph = graph) -> Value:
+            return abc.build(graph.x, graph.A, graph.B, graph.C).L
+
+        params = linalg.parameters(graph.A, graph.B, graph.C)
+        rows.append(cost.measure(f"K={k}", loss_fn, params, budget=0.0, methods=methods))
+    costs = rows[0].costs
+    assert list(costs) == ["backprop", "fd", "os"]
+    assert costs["os"].nodes == 12 * 25 and costs["backprop"].max_rel_diff == 0.0
+    assert 1e-9 < costs["os"].max_rel_diff < 1e-4 and costs["fd"].max_rel_diff < 1e-8
+    header = cost.format_table(rows, methods).splitlines()[0].split()
+    assert " ".join(header[5:]) == (
+        "backprop nodes fd nodes os nodes backprop s fd s os s fd / backprop os / backprop "
+        "fd max rel diff os max rel diff")
+    assert set(cost.slopes(rows, methods)) == {
+        f"{m} {what}" for what in ("time", "nodes") for m in ("backprop", "fd", "os")}
+    png_size(cost.plot(rows, tmp_path / "three.png", "three methods", rows[:1], methods))
