@@ -105,7 +105,7 @@ def _is_bad_number(x: object) -> bool:
     return isinstance(x, float) and not math.isfinite(x)
 
 
-def check_samples(inputs: Sequence[Sequence[float]], targets: Sequence[float]) -> None:
+def _check_samples(inputs: Sequence[Sequence[float]], targets: Sequence[float]) -> None:
     """Raise a ValueError naming the first sample whose input or target is inf or nan, or a
     count that does not match: bad data, found before any update, never blamed on the
     learning rate."""
@@ -171,7 +171,7 @@ def train(
         batch_size: samples per update; None for the whole set.
         options: the rest (``TrainOptions()`` when None).
     """
-    check_samples(inputs, targets)
+    _check_samples(inputs, targets)
     _check_loop(epochs, batch_size)
     options = TrainOptions() if options is None else options
     optimizer = SGD(model.parameters(), lr, options.momentum)
