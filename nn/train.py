@@ -234,8 +234,9 @@ def _update(optimizer: SGD, loss: float) -> str | None:
         return f"loss = {loss}"
     optimizer.step()
     # One sum is finite only if every term is (inf and nan propagate); only a sum that
-    # overflowed from finite terms needs the element-wise look.
-    if math.isfinite(sum(p.data for p in optimizer.params)):
+    # overflowed from finite terms needs the element-wise look. (About 3 us for Lab 1's 37
+    # parameters, ~3 % of a compiled step; a list sums faster than a generator.)
+    if math.isfinite(sum([p.data for p in optimizer.params])):
         return None
     for i, p in enumerate(optimizer.params):
         if not math.isfinite(p.data):
