@@ -1,7 +1,8 @@
 """``python -m viz "tanh(a*b + c)" a=2 b=-3 c=10 -o graph.svg``: draw an expression's graph.
 
 ``python -m viz step "tanh(a*b + c)" a=2 b=-3 c=10 -o steps.html`` writes the step-through
-flipbook of its backward pass instead.
+flipbook of its backward pass instead; ``python -m viz serve "tanh(a*b + c)" a=2 b=-3 c=10``
+opens the live explorer (``--open`` starts a browser on it).
 """
 
 from __future__ import annotations
@@ -87,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
     if args and args[0] == "step":
         return step_main(args[1:])
+    if args and args[0] == "serve":
+        from .serve import main as serve_main  # the live explorer (viz.serve)
+
+        return serve_main(args[1:])
     return draw_main(args)
 
 
