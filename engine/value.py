@@ -24,12 +24,12 @@ def _as_float(data: object) -> float:
         return data  # type: ignore[return-value]
     if kind is not int and (isinstance(data, bool) or not isinstance(data, Real)):
         raise TypeError(
-            f"Value needs an int or float, got {data!r} ({type(data).__name__})"
+            f"Value needs an int or float, got {_shown(data)} ({type(data).__name__})"
         )
     try:
         return float(data)  # type: ignore[arg-type]
     except OverflowError:
-        raise ValueError(f"Value got {data!r}, which is too large for a float") from None
+        raise ValueError(f"Value got {_shown(data)}, which is too large for a float") from None
 
 
 class Value:
@@ -266,6 +266,10 @@ class Value:
                     step(node)
 
     # --- conversions and display -------------------------------------------------------------
+    # A Value is a node of the graph. Python's implicit conversions would turn it into a plain
+    # float and drop it out of the graph without a word (``x * math.exp(x)`` would get the
+    # gradient e instead of 2e), so they raise; comparisons, bool and format read ``.data`` and
+    # return plain Python objects that control flow or text use. docs/numbers.md has the why.
 
     def detach(self) -> Value:
         """A new leaf with the same data and label and no history, as ``Tensor.detach()``."""
@@ -276,7 +280,60 @@ class Value:
         return self.data
 
     def __float__(self) -> float:
-        return self.data
+        """Refused: ``float(v)``, ``math.exp(v)`` and ``"%f" % v`` would detach v silently."""
+        raise TypeError(
+            f"a Value does not turn into a float by itself (data={self.data!r}): math.exp(v), "
+            "float(v) and the like would drop it out of the graph and its gradient would be "
+            "silently wrong. Stay in the graph with the Value's methods (v.exp(), v.log(), "
+            "v.tanh(), v ** 0.5, ...), or take the number on purpose with v.item() or v.data"
+        )
+
+    def __bool__(self) -> bool:
+        """``v.data != 0``, as ``bool(tensor)``: ``bool(Value(0.0))`` is False, nan is True."""
+        return self.data != 0.0
+
+    # == and hash are the node's identity, as micrograd's and as object's: Values sit in sets
+    # and dicts (the lecture's build_topo keeps a set() of visited nodes). Comparing a node with
+    # a number by == would silently say False, so that raises and names .data.
+    __hash__ = object.__hash__
+
+    def __eq__(self, other: object) -> bool:
+        """``a == b`` for Values is ``a is b`` (the same node); with a number it raises."""
+        if isinstance(other, Value):
+            return self is other
+        if isinstance(other, Real):
+            raise TypeError(_number_equality(self, other, "=="))
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        """``a != b`` for Values is ``a is not b``; with a number it raises."""
+        if isinstance(other, Value):
+            return self is not other
+        if isinstance(other, Real):
+            raise TypeError(_number_equality(self, other, "!="))
+        return NotImplemented
+
+    # <, <=, >, >= compare the data with another Value's or with a number and return a bool,
+    # so max(a, b), min and sorted pick Values by their data, as they pick tensors.
+    def __lt__(self, other: Value | float) -> bool:
+        o = _compared(other)
+        return NotImplemented if o is None else self.data < o
+
+    def __le__(self, other: Value | float) -> bool:
+        o = _compared(other)
+        return NotImplemented if o is None else self.data <= o
+
+    def __gt__(self, other: Value | float) -> bool:
+        o = _compared(other)
+        return NotImplemented if o is None else self.data > o
+
+    def __ge__(self, other: Value | float) -> bool:
+        o = _compared(other)
+        return NotImplemented if o is None else self.data >= o
+
+    def __format__(self, spec: str) -> str:
+        """``f"{v:.3f}"`` formats ``v.data`` as a float; ``f"{v}"`` with no spec is ``str(v)``."""
+        return format(self.data, spec) if spec else str(self)
 
     def __index__(self) -> int:
         raise TypeError(
@@ -318,6 +375,12 @@ def prepare_backward(root: Value) -> list[Value]:
         The topological order (leaves first, root last).
     """
     order = walk(root, clear_inner_grads=True)
+    # ``p.grad = None`` is torch's way to zero a gradient; here None counts as 0.0 (the leaves
+    # accumulate from it). A check here, not at assignment: a property on .grad would slow
+    # every += of backward. docs/numbers.md.
+    for node in order:
+        if node.grad is None:
+            node.grad = 0.0
     if root._local is None:
         root.grad += 1.0  # a leaf accumulates like any other
     else:
@@ -385,4 +448,44 @@ def _warn_copy(source: Value) -> None:
         "say so, or use v itself to keep the gradient",
         UserWarning,
         stacklevel=3,
+    )
+
+
+# --- conversions and display: helpers ------------------------------------------------------
+
+#: Longest repr a message quotes in full; longer ones are cut (``Value(10**400)`` would print
+#: 401 digits, and Python refuses to print an int of more than 4300 digits at all).
+_SHOWN_CHARS = 40
+
+
+def _shown(thing: object) -> str:
+    """``repr(thing)`` for a message, cut to a readable length (``10**400`` as its digit count)."""
+    if isinstance(thing, int) and not isinstance(thing, bool) and thing.bit_length() > 128:
+        digits = int(thing.bit_length() * math.log10(2.0))  # digits - 1 or digits
+        digits += abs(thing) >= 10**digits
+        sign = "-" if thing < 0 else ""
+        lead = abs(thing) // 10 ** (digits - 10)
+        return f"{sign}{lead}...{abs(thing) % 1000:03d} (an int of {digits} digits)"
+    text = repr(thing)
+    if len(text) <= _SHOWN_CHARS:
+        return text
+    return f"{text[:_SHOWN_CHARS - 10]}...{text[-5:]} ({len(text)} characters)"
+
+
+def _compared(other: object) -> float | None:
+    """What a Value's data is compared with in ``<`` and friends: another Value's data or a
+    number (not a bool, as ``Value(True)`` is refused); None lets Python raise its TypeError."""
+    if isinstance(other, Value):
+        return other.data
+    if isinstance(other, Real) and not isinstance(other, bool):
+        return other  # type: ignore[return-value]  # int, float, Fraction compare exactly
+    return None
+
+
+def _number_equality(value: Value, number: object, op: str) -> str:
+    """The message for ``Value == number``, which would otherwise be a silent False."""
+    return (
+        f"Value(data={value.data!r}) {op} {_shown(number)}: == and != on a Value compare "
+        f"nodes (the same node or not), not numbers; compare the number with "
+        f"v.data {op} {_shown(number)}"
     )

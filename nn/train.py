@@ -265,7 +265,7 @@ def _diverged(
 def predict(model: Module, inputs: Sequence[Sequence[float]]) -> list[float]:
     """The model's output for each input, as floats, computed without recording a graph."""
     with no_grad():
-        return [float(model(x)) for x in inputs]
+        return [model(x).item() for x in inputs]  # a Value is not a float by itself
 
 
 def accuracy(predictions: Sequence[float], labels: Sequence[int], threshold: float = 0.5) -> float:
