@@ -24,8 +24,8 @@ def png_size(path: Path) -> tuple[int, int]:
 
 def neuron(backward: bool = False) -> dict[str, Value]:
     """The lecture's neuron with its leaves, ``n`` and ``o`` labelled, keyed by label (in the
-    order x1, x2, w1, w2, b, n, o). The one fixture of it: the demos build theirs with
-    ``demos.worked.lecture_neuron``, and these tests check the demos against this one."""
+    order x1, x2, w1, w2, b, n, o). The one fixture of it; the demos build theirs with
+    ``demos.worked.lecture_neuron`` (tests/test_worked.py holds the two to the same graph)."""
     v = {name: Value(x, label=name) for name, x in NEURON_POINT.items()}
     n = v["x1"] * v["w1"] + v["x2"] * v["w2"] + v["b"]
     n.label = "n"
