@@ -11,6 +11,8 @@ ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 #: Every page under docs/ is a doctest too, so moving a section out of the README loses no check.
 PAGES = [README, *sorted((ROOT / "docs").glob("*.md"))]
+#: notebooks/README.md, once it exists, is checked the same way; bench/README.md holds no examples.
+PAGES += [page for page in [ROOT / "notebooks" / "README.md"] if page.exists()]
 
 
 @pytest.mark.torch
