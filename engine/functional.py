@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from .graph import topological_order
 from .value import Value
+
+
+@contextmanager
+def fresh_grads(output: Value) -> Iterator[list[Value]]:
+    """Inside the block every ``.grad`` in the graph of ``output`` starts at 0.0; after it, each
+    holds what it held before (also when the block raises).
+
+    Yields:
+        ``topological_order(output)``: the nodes whose grads were set aside.
+    """
+    order = topological_order(output)
+    saved = [node.grad for node in order]
+    try:
+        for node in order:
+            node.grad = 0.0
+        yield order
+    finally:
+        for node, before in zip(order, saved, strict=True):
+            node.grad = before
 
 
 def grad(output: Value, inputs: Sequence[Value]) -> list[float]:
@@ -26,14 +46,7 @@ def grad(output: Value, inputs: Sequence[Value]) -> list[float]:
     for item in inputs:
         if not isinstance(item, Value):
             raise TypeError(f"grad() inputs must be Values, got {item!r} ({type(item).__name__})")
-    order = topological_order(output)
-    in_graph = set(order)
-    saved = [node.grad for node in order]
-    try:
-        for node in order:
-            node.grad = 0.0
+    with fresh_grads(output) as order:
+        in_graph = set(order)
         output.backward()
         return [item.grad if item in in_graph else 0.0 for item in inputs]
-    finally:
-        for node, before in zip(order, saved, strict=True):
-            node.grad = before

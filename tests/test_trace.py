@@ -9,7 +9,8 @@ import pytest
 
 from engine import Value, backward_steps, topological_order
 from tests.support import issue_graph
-from viz.trace import format_step, number, step_names, trace, trace_markdown
+from viz.format import float_text
+from viz.trace import format_step, step_names, trace, trace_markdown
 
 
 def neuron() -> tuple[Value, dict[str, Value]]:
@@ -121,11 +122,11 @@ def test_format_step_while_walking_by_hand() -> None:
     a = Value(0.5, label="a")
     out = (a * 4.0).exp()
     lines = [format_step(step) for step in backward_steps(out)]
-    e2 = number(math.exp(2.0))
+    e2 = float_text(math.exp(2.0))
     assert lines == [
         f"(exp) (exp): grad 1.0  ->  (*).grad += {e2} x 1.0 = {e2}",
-        f"(*) (*): grad {e2}  ->  a.grad += 4.0 x {e2} = {number(4 * math.exp(2.0))};  "
-        f"const 4.0.grad += 0.5 x {e2} = {number(0.5 * math.exp(2.0))}",
+        f"(*) (*): grad {e2}  ->  a.grad += 4.0 x {e2} = {float_text(4 * math.exp(2.0))};  "
+        f"const 4.0.grad += 0.5 x {e2} = {float_text(0.5 * math.exp(2.0))}",
     ]
 
 
@@ -151,12 +152,12 @@ def test_a_leaf_root_has_no_steps() -> None:
         (0.1 + 0.2, None, "0.30000000000000004"),
     ],
 )
-def test_number(x: float, digits: int | None, text: str) -> None:
-    assert number(x, digits) == text
+def test_float_text(x: float, digits: int | None, text: str) -> None:
+    assert float_text(x, digits) == text
 
 
 def test_bad_inputs_name_what_was_expected() -> None:
     with pytest.raises(ValueError, match=r"digits must be an int >= 1 or None, got 0"):
-        number(1.0, 0)
+        float_text(1.0, 0)
     with pytest.raises(TypeError, match=r"expected a Value root, got 'o' \(str\)"):
         trace("o")  # type: ignore[arg-type]

@@ -9,7 +9,9 @@ import pytest
 from engine import Value, name_scope, topological_order
 from tests.support import neuron
 from viz import GraphvizNotFoundError, draw_dot, node_names, op_node_name, save, style
+from viz.dot import draw_scene
 from viz.format import compact
+from viz.scene import select_scene
 
 pytest.importorskip("graphviz")
 
@@ -184,7 +186,8 @@ def test_grads_override_and_focus_for_the_flipbook() -> None:
     o, n = v["o"], v["n"]
     o.backward()
     names = node_names(topological_order(o))
-    source = draw_dot(o, grads={n: None, v["b"]: 0.25}, focus=n).source
+    scene = select_scene(o, focus=n)
+    source = draw_scene(scene, grads={n: None, v["b"]: 0.25}, focus=n).source
     nodes, edges = parse(source)
     assert nodes[names[n]]["label"] == "{n | data 0.8814 | grad ?}"
     assert "grad = unknown" in nodes[names[n]]["tooltip"]

@@ -13,11 +13,12 @@ from pathlib import Path
 
 from engine import BackwardStep, Value
 
-from .dot import draw_dot
+from .dot import DrawOptions, draw_scene
 from .flipbook_page import CSS, JS
-from .format import DIGITS, compact
+from .format import DIGITS, compact, float_text
 from .names import node_names
-from .trace import format_update, fresh_steps, leaves_of, number, step_names
+from .scene import Scene, select_scene
+from .trace import format_update, fresh_steps, leaves_of, step_names
 
 #: A flipbook holds two SVG frames per step; past this many steps the page gets too big to use.
 MAX_STEPS = 300
@@ -102,7 +103,7 @@ def build_flipbook(root: Value, *, quiz: bool = True, digits: int = DIGITS) -> F
 
     def leaf_row(known: Mapping[Value, float]) -> list[list[str] | None]:
         return [
-            [number(known[leaf], digits), repr(known[leaf])] if leaf in known else None
+            [float_text(known[leaf], digits), repr(known[leaf])] if leaf in known else None
             for leaf in leaves
         ]
 
@@ -131,11 +132,13 @@ def build_flipbook(root: Value, *, quiz: bool = True, digits: int = DIGITS) -> F
     for node in unnamed:
         node.label = names[node]
     try:
-        sizes = _node_sizes(root, order, [grads for grads, _ in shown + asked], digits)
+        scene = select_scene(root, max_nodes=None)
+        options = DrawOptions(digits=digits)
+        sizes = _node_sizes(scene, options, [grads for grads, _ in shown + asked])
 
         def render(grads: Mapping[Value, float], focus: Value | None) -> str:
-            drawing = draw_dot(root, grads={node: grads.get(node) for node in order},
-                               focus=focus, digits=digits, max_nodes=None)
+            drawing = draw_scene(scene, options, grads={node: grads.get(node) for node in order},
+                                 focus=focus)
             for name, width in sizes.items():
                 drawing.node(name, width=width)  # a minimum: every text fits, so it is exact
             return clean_svg(drawing.pipe(format="svg", encoding="utf-8"))
@@ -156,7 +159,7 @@ def build_flipbook(root: Value, *, quiz: bool = True, digits: int = DIGITS) -> F
 
 
 def _node_sizes(
-    root: Value, order: list[Value], frames: list[Mapping[Value, float]], digits: int
+    scene: Scene, options: DrawOptions, frames: list[Mapping[Value, float]]
 ) -> dict[str, str]:
     """Each value node's width over all ``frames`` (inches, as Graphviz writes it): the widest
     of its grad texts, measured by Graphviz.
@@ -168,16 +171,16 @@ def _node_sizes(
     texts is measured in ``k`` layouts.
     """
     texts: dict[Value, dict[str, float | None]] = {}
-    for node in order:
+    for node in scene.order:
         seen = texts.setdefault(node, {})
         for frame in frames:
             grad = frame.get(node)
-            seen.setdefault("?" if grad is None else compact(grad, digits), grad)
-    names = node_names(order)
+            seen.setdefault("?" if grad is None else compact(grad, options.digits), grad)
+    names = scene.names
     widths: dict[str, float] = {}
     for j in range(max(len(seen) for seen in texts.values())):
         grads = {node: list(seen.values())[min(j, len(seen) - 1)] for node, seen in texts.items()}
-        drawing = draw_dot(root, grads=grads, digits=digits, max_nodes=None)
+        drawing = draw_scene(scene, options, grads=grads)
         layout = json.loads(drawing.pipe(format="json", encoding="utf-8"))
         drawn = {item["name"]: float(item["width"]) for item in layout.get("objects", [])
                  if "width" in item}
@@ -229,7 +232,7 @@ def page_html(book: Flipbook, title: str) -> str:
     ]
     rows = "".join(
         f'<tr data-label="{html.escape(name)}" data-index="{i}"><td>{html.escape(name)}</td>'
-        f'<td>{html.escape(number(value))}</td><td class="grad unknown">?</td></tr>'
+        f'<td>{html.escape(float_text(value))}</td><td class="grad unknown">?</td></tr>'
         for i, (name, value) in enumerate(book.leaves)
     )
     # "</" inside a script element would end it early; JSON allows the escaped form.
@@ -320,7 +323,7 @@ def _step_record(
     ``remaining`` counts, for each node, the uses of it whose step is still to come.
     """
     node = step.node
-    upstream = number(step.upstream, digits)
+    upstream = float_text(step.upstream, digits)
     root_name = html.escape(names[root])
     head = (
         f'<div class="head">Step {step.index} of {step.total}: {_ref(node, names, ids)} '
@@ -352,7 +355,7 @@ def _step_record(
     answer = head + rule_html + "".join(lines) + notes_html
 
     holding = [
-        f"{_ref(p, names, ids)} holds {number(step_before(step, p), digits)} so far"
+        f"{_ref(p, names, ids)} holds {float_text(step_before(step, p), digits)} so far"
         for p in parents if step_before(step, p) != 0.0
     ]
     question = (

@@ -1,7 +1,9 @@
-"""Stable node names for drawings: a node's position in the topological order, never its id()."""
+"""Node names, all in one place: DOT ids for drawings (``v<i>``), names for text (a label or
+``#<i>``) and a short description of one node; positions in the topological order, never id()."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 from engine import Value
@@ -30,3 +32,22 @@ def describe(node: Value) -> str:
     if node._op:
         return node._op
     return f"const {node.data:g}"
+
+
+def step_names(order: Sequence[Value]) -> dict[Value, str]:
+    """A name per node for text: its label, else ``#<i>`` from its place ``i`` in ``order``.
+
+    ``#7`` is the node a drawing names ``v7`` (``viz.node_names``), and ``#`` keeps it apart from
+    labels such as ``v[1]``. A label used by several nodes gets ``#<i>`` appended (``x#3``), so
+    that every name in a trace means one node.
+    """
+    counts = Counter(node.label for node in order if node.label)
+    names = {}
+    for i, node in enumerate(order):
+        if not node.label:
+            names[node] = f"#{i}"
+        elif counts[node.label] > 1:
+            names[node] = f"{node.label}#{i}"
+        else:
+            names[node] = node.label
+    return names
