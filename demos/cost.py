@@ -15,7 +15,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from demos import lab1
 from engine import Value, no_grad, topological_order
+from engine.table import text_table
 
 
 def count_ops(root: Value) -> int:
@@ -142,6 +144,30 @@ def measure(name: str, loss_fn: Callable[[], Value], params: Sequence[Value],
                    fd_seconds, bp_runs, fd_runs, max_relative_difference(numeric, backprop))
 
 
+#: The Lab 1 network's default hidden widths (2 inputs, sigmoid hidden layers, one output),
+#: read from demos.lab1 so the two cannot drift apart.
+LAB1_HIDDEN = lab1.Config().hidden
+
+
+def lab1_cost_row(hidden: tuple[int, ...] = LAB1_HIDDEN, seed: int = 0,
+                  budget: float = 0.5) -> CostRow:
+    """The same comparison for the Lab 1 network: ``nn.MLP(2, [*hidden, 1], "sigmoid")`` with
+    Lab 1's initial weights, and the squared error on one sample of ``nn.generate_linear``."""
+    import nn
+
+    setup = lab1.Config()
+    model = nn.MLP(2, [*hidden, 1], activation=setup.activation, seed=seed,
+                   weight_scale=setup.weight_scale)
+    points, labels = nn.generate_linear(1, seed=seed)
+    x, target = points[0], float(labels[0])
+
+    def loss_fn() -> Value:
+        return nn.mse_loss([model(x)], [target])
+
+    name = "Lab 1 MLP 2-" + "-".join(str(h) for h in hidden) + "-1"
+    return measure(name, loss_fn, model.parameters(), budget)
+
+
 def fit_slope(xs: Sequence[float], ys: Sequence[float]) -> float:
     """The least-squares slope of log y against log x (the exponent of a power law)."""
     lx = [math.log(x) for x in xs]
@@ -158,16 +184,13 @@ def format_table(rows: Sequence[CostRow]) -> str:
     """The rows as an aligned text table."""
     header = ("size", "params P", "ops N", "backprop nodes", "fd nodes", "backprop s", "fd s",
               "fd / backprop", "max rel diff")
-    lines = [header]
-    for r in rows:
-        lines.append((
-            r.name, str(r.params), str(r.ops), str(r.backprop_nodes), str(r.fd_nodes),
-            f"{r.backprop_seconds:.3e} ({r.backprop_runs}x)", f"{r.fd_seconds:.3e} ({r.fd_runs}x)",
-            f"{r.speedup:.1f}", f"{r.max_rel_diff:.1e}",
-        ))
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    return "\n".join("  ".join(cell.rjust(w) for cell, w in zip(line, widths, strict=True))
-                     for line in lines)
+    cells = [
+        (r.name, str(r.params), str(r.ops), str(r.backprop_nodes), str(r.fd_nodes),
+         f"{r.backprop_seconds:.3e} ({r.backprop_runs}x)", f"{r.fd_seconds:.3e} ({r.fd_runs}x)",
+         f"{r.speedup:.1f}", f"{r.max_rel_diff:.1e}")
+        for r in rows
+    ]
+    return text_table(header, cells, align=">")
 
 
 #: Slopes are fitted over sizes with at least this many parameters (K >= 4 for A/B/C): below

@@ -52,10 +52,10 @@ def test_finite_differences_agree_with_backprop(k: int) -> None:
 
 
 def test_lab1_network_row() -> None:
-    row = abc.lab1_cost_row(hidden=(3,), seed=0, budget=0.0)
+    row = cost.lab1_cost_row(hidden=(3,), seed=0, budget=0.0)
     assert row.params == 2 * 3 + 3 + 3 + 1
     # by default, the network Lab 1 trains: 2-4-4-1 (issue 9: "at its default size")
-    default = abc.lab1_cost_row(budget=0.0)
+    default = cost.lab1_cost_row(budget=0.0)
     assert default.name == "Lab 1 MLP 2-4-4-1" and default.params == (2 + 1) * 4 + (4 + 1) * 4 + 5
     assert row.backprop_nodes == 2 * row.ops
     assert row.fd_nodes == 2 * row.params * row.ops

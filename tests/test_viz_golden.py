@@ -1,7 +1,7 @@
 """draw_dot's DOT text of the demo graphs, byte for byte against files in tests/golden/.
 
 A refactor of viz must not change a drawing by accident. When a drawing is meant to change,
-regenerate the files with ``GOLDEN_REGEN=1 pytest tests/test_viz_golden.py`` and read the diff.
+regenerate the files (tests/golden/viz/) with ``GOLDEN_REGEN=1 pytest tests/test_viz_golden.py`` and read the diff.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from viz.scene import select_scene
 
 pytest.importorskip("graphviz")
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parent / "golden" / "viz"
 
 
 def lecture_mlp() -> tuple[Value, list[Value]]:
