@@ -1,7 +1,8 @@
 """draw_dot's DOT text of the demo graphs, byte for byte against files in tests/golden/.
 
 A refactor of viz must not change a drawing by accident. When a drawing is meant to change,
-regenerate the files (tests/golden/viz/) with ``GOLDEN_REGEN=1 pytest tests/test_viz_golden.py`` and read the diff.
+regenerate the files in tests/golden/viz/ with ``GOLDEN_REGEN=1 pytest tests/test_viz_golden.py``
+and read the diff.
 """
 
 from __future__ import annotations
