@@ -26,6 +26,7 @@ from demos.report import Link, Section
 from nn import (
     MLP,
     CompiledStep,
+    TrainOptions,
     TrainResult,
     accuracy,
     eager_step,
@@ -132,11 +133,13 @@ def _train_once(task: str, config: Config, split: float | None) -> Run:
         [float(y) for y in train_labels],
         lr=config.lr,
         epochs=config.epochs,
-        eps=config.eps,
-        epoch_loss="sum",
-        progress=config.progress,
-        description=f"{task} {describe(config)}",
-        step=eager_step if config.eager else CompiledStep(),
+        options=TrainOptions(
+            eps=config.eps,
+            epoch_loss="sum",
+            progress=config.progress,
+            description=f"{task} {describe(config)}",
+            step=eager_step if config.eager else CompiledStep(),
+        ),
     )
     seconds = time.perf_counter() - started
     return Run(task, config, model, result, points, labels, predict(model, points), split, seconds)

@@ -10,6 +10,7 @@ from typing import Any
 
 from .functional import grad
 from .modes import no_grad
+from .numeric import close
 from .value import Value
 
 Inputs = Sequence[float] | Mapping[str, float]
@@ -95,17 +96,8 @@ class CheckReport:
         return self.table()
 
 
-def _close(actual: float, expected: float, rtol: float, atol: float) -> bool:
-    """Equal within tolerance; two nans, or two infinities of one sign, count as equal."""
-    if math.isnan(actual) or math.isnan(expected):
-        return math.isnan(actual) and math.isnan(expected)
-    if math.isinf(actual) or math.isinf(expected):
-        return actual == expected
-    return abs(actual - expected) <= atol + rtol * abs(expected)
-
-
 def _errors(actual: float, expected: float) -> tuple[float, float]:
-    if _close(actual, expected, 0.0, 0.0):
+    if close(actual, expected):
         return 0.0, 0.0
     abs_error = abs(actual - expected)
     if math.isnan(abs_error):
@@ -145,10 +137,10 @@ def _report(reference: str, names: list[str], values: list[float], output: float
     rows = []
     for name, x, got, want, atol in zip(names, values, engine, expected, atols, strict=True):
         abs_error, rel_error = _errors(got, want)
-        rows.append(Row(name, x, got, want, abs_error, rel_error, _close(got, want, rtol, atol)))
+        rows.append(Row(name, x, got, want, abs_error, rel_error, close(got, want, rtol, atol)))
     ok = all(row.ok for row in rows)
     if check_output:
-        ok = ok and _close(output, reference_output, rtol, min(atols, default=0.0))
+        ok = ok and close(output, reference_output, rtol, min(atols, default=0.0))
     return CheckReport(ok, reference, output, reference_output, rows)
 
 

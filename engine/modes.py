@@ -13,12 +13,16 @@ class _Mode:
     One small object so an op pays a single attribute read per switch.
     """
 
-    __slots__ = ("anomaly", "grad_enabled", "scope")
+    __slots__ = ("anomaly", "grad_enabled", "leaves_made", "scope")
 
     def __init__(self) -> None:
         self.grad_enabled = True
         self.scope = ""
         self.anomaly = False
+        # engine.jit's tracing sets a list here: every leaf made while it is set is appended
+        # (Value(...), the constant an op makes for a number, an op's result under no_grad),
+        # and after a copy Value(v) of a Value, the pair (copy, v).
+        self.leaves_made: list[object] | None = None
 
 
 MODE = _Mode()

@@ -90,3 +90,19 @@ def sigmoid(x: float) -> float:
         return 1.0 / (1.0 + math.exp(-x))
     e = math.exp(x)  # x < 0 (or nan): cannot overflow
     return e / (1.0 + e)
+
+
+def close(actual: float, expected: float, rtol: float = 0.0, atol: float = 0.0) -> bool:
+    """|actual - expected| <= atol + rtol |expected| (torch.allclose's rule), for floats.
+
+    nan equals nan, and an infinity equals only the same infinity: the engine's answers at
+    overflow and 0/0 are numbers to compare, not failures. With no tolerance it is ``==`` with
+    nan equal to itself: the test of code that repeats the same float operations.
+    """
+    if actual == expected:
+        return True
+    if math.isnan(actual) or math.isnan(expected):
+        return math.isnan(actual) and math.isnan(expected)
+    if math.isinf(actual) or math.isinf(expected):
+        return False  # unequal, and at least one is infinite
+    return abs(actual - expected) <= atol + rtol * abs(expected)

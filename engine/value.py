@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from numbers import Real
 
@@ -64,9 +65,14 @@ class Value:
     _origin: tuple[str, int, str] | None
     _mark: object
 
-    def __init__(self, data: float, label: str = "") -> None:
+    def __init__(self, data: float | Value, label: str = "") -> None:
         if not isinstance(label, str):
             raise TypeError(f"Value label must be a str, got {label!r} ({type(label).__name__})")
+        source = None
+        if isinstance(data, Value):  # a detached copy, as torch.tensor(t); see _warn_copy
+            source, data = data, data.data
+            if MODE.leaves_made is None:
+                _warn_copy(source)
         self.data = _as_float(data)
         self.grad = 0.0
         self.label = label
@@ -75,6 +81,11 @@ class Value:
         self._op = ""
         self._local = None
         self._mark = None
+        made = MODE.leaves_made
+        if made is not None:
+            made.append(self)
+            if source is not None:
+                made.append((self, source))
 
     # --- arithmetic --------------------------------------------------------------------------
 
@@ -267,6 +278,14 @@ class Value:
     def __float__(self) -> float:
         return self.data
 
+    def __index__(self) -> int:
+        raise TypeError(
+            f"a Value cannot be used as an integer (a size, an index, range()): got {self!r}; "
+            "use int(v.data) for its number. Under engine.jit an int argument is traced as a "
+            "number, like a float: name it in jit(fn, static_argnames=(...)) so that each value "
+            "gets a trace of its own"
+        )
+
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
 
@@ -328,6 +347,9 @@ def _result(data: float, parents: tuple[Value, ...], op: str,
         out._prev = ()
         out._op = ""
         out._local = None
+        made = mode.leaves_made
+        if made is not None and parents:  # a constant is recorded by _as_value
+            made.append(out)
     if mode.anomaly:
         check_new_node(out)
     return out
@@ -349,4 +371,18 @@ def _as_value(other: object, op: str) -> Value:
     if isinstance(other, Value):
         return other
     # Floats, by far the usual constant, skip the checks of _number.
-    return _result(other if type(other) is float else _number(other, op), (), "", None)
+    out = _result(other if type(other) is float else _number(other, op), (), "", None)
+    made = MODE.leaves_made
+    if made is not None:
+        made.append(out)
+    return out
+
+
+def _warn_copy(source: Value) -> None:
+    warnings.warn(
+        f"Value(v) of the Value {source!r} makes a new leaf holding its number, detached from "
+        "its graph (no gradient flows back to v), as torch.tensor(t) does; write v.detach() to "
+        "say so, or use v itself to keep the gradient",
+        UserWarning,
+        stacklevel=3,
+    )

@@ -6,7 +6,8 @@ from .layers import MLP, Layer, Neuron, make_rng
 from .losses import binary_cross_entropy_with_logits, hinge_loss, l2_penalty, mse_loss
 from .module import Module
 from .optim import SGD
-from .train import CompiledStep, TrainResult, accuracy, eager_step, predict, train
+from .steps import CompiledStep, eager_step
+from .train import TrainOptions, TrainResult, accuracy, check_samples, predict, train
 
 __all__ = [
     "ACTIVATIONS",
@@ -16,9 +17,11 @@ __all__ = [
     "Layer",
     "Module",
     "Neuron",
+    "TrainOptions",
     "TrainResult",
     "accuracy",
     "binary_cross_entropy_with_logits",
+    "check_samples",
     "eager_step",
     "generate_linear",
     "generate_xor_easy",

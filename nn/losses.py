@@ -48,7 +48,9 @@ def _pairs(name: str, predictions: Predictions, targets: Targets) -> list[tuple[
     return list(zip(preds, goals, strict=True))
 
 
-def _mean(terms: list[Value]) -> Value:
+def _mean_over_samples(terms: list[Value]) -> Value:
+    """A loss's ``reduction="mean"``: the per-sample loss terms summed in order, then divided
+    by their number, as one Value (a single term is returned as it is, with no division)."""
     total = terms[0]
     for term in terms[1:]:
         total = total + term
@@ -60,7 +62,7 @@ def mse_loss(predictions: Predictions, targets: Targets) -> Value:
 
     As ``torch.nn.functional.mse_loss``.
     """
-    return _mean([(p - y) ** 2 for p, y in _pairs("mse_loss", predictions, targets)])
+    return _mean_over_samples([(p - y) ** 2 for p, y in _pairs("mse_loss", predictions, targets)])
 
 
 def binary_cross_entropy_with_logits(logits: Predictions, targets: Targets) -> Value:
@@ -79,7 +81,7 @@ def binary_cross_entropy_with_logits(logits: Predictions, targets: Targets) -> V
         positive = z.relu()
         minus_abs = z - 2.0 * positive  # -|z|, with the gradient torch uses at 0
         terms.append(positive - z * y + (1.0 + minus_abs.exp()).log())
-    return _mean(terms)
+    return _mean_over_samples(terms)
 
 
 def hinge_loss(scores: Predictions, targets: Targets) -> Value:
@@ -89,7 +91,7 @@ def hinge_loss(scores: Predictions, targets: Targets) -> Value:
     for _, y in pairs:
         if float(y) not in (-1.0, 1.0):
             raise ValueError(f"hinge_loss targets must be -1 or +1, got {y!r}")
-    return _mean([(1.0 - y * s).relu() for s, y in pairs])
+    return _mean_over_samples([(1.0 - y * s).relu() for s, y in pairs])
 
 
 def l2_penalty(parameters: Sequence[Value], alpha: float) -> Value:

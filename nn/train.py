@@ -4,77 +4,49 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from engine import Value, jit, no_grad
+from engine import Value, no_grad
 
 from .layers import Seed, make_rng
 from .losses import mse_loss
 from .module import Module
 from .optim import SGD
-
-Forward = Callable[[Sequence[float]], Value]
-LossFn = Callable[[list[Value], list[float]], Value]
-#: One update: (forward, loss_fn, optimizer, inputs, targets) -> the batch's loss before it.
-StepFn = Callable[[Forward, LossFn, SGD, Sequence[Sequence[float]], Sequence[float]], float]
+from .steps import LossFn, StepFn, eager_step
 
 
-def eager_step(
-    forward: Forward,
-    loss_fn: LossFn,
-    optimizer: SGD,
-    inputs: Sequence[Sequence[float]],
-    targets: Sequence[float],
-) -> float:
-    """One update on one batch: forward each input, the loss, backward, optimizer step.
+@dataclass(frozen=True)
+class TrainOptions:
+    """The settings of ``train`` that most runs leave at their defaults.
 
-    Builds a fresh graph for every call (the eager engine). ``train`` takes the step as an
-    argument so that a compiled forward can replace this one without touching the loop.
-
-    Returns:
-        The batch's loss, computed before the update.
-    """
-    optimizer.zero_grad()
-    return _descend(optimizer, loss_fn([forward(x) for x in inputs], list(targets)))
-
-
-def _descend(optimizer: SGD, loss: Value) -> float:
-    """Backward from ``loss`` (grads zeroed before the forward), then one optimizer step."""
-    loss.backward()
-    optimizer.step()
-    return loss.data
-
-
-class CompiledStep:
-    """A step like ``eager_step`` whose forward and loss are compiled once by ``engine.jit``.
-
-    The first call records the batch's graph (forward of each input, then the loss) and turns it
-    into straight-line Python; later calls with batches of the same shape replay that code with
-    the current parameters, and ``backward()`` fills exactly the gradients the eager graph gives.
-    A batch of another size traces once more. Python branches on ``.data`` inside the model or
-    loss would be frozen at the first trace (see ``engine.jit``); nn's layers and losses have
-    none. Use one instance per training run: ``train(..., step=CompiledStep())``.
+    Attributes:
+        momentum: SGD's momentum (``torch.optim.SGD``'s), 0 for plain descent.
+        shuffle: False keeps the sample order; an int or ``random.Random`` shuffles every
+            epoch from that seed (True: from seed 0).
+        eps: stop early when the epoch loss changes by less than ``eps`` from the epoch before
+            (None: run every epoch).
+        epoch_loss: ``"mean"``: an epoch's loss is the mean over its samples of the loss seen
+            before each update; ``"sum"``: their sum (the lab's Algorithm 1 adds the per-sample
+            losses up; ``eps`` then applies to that sum).
+        progress: show a tqdm bar (when tqdm is installed), labelled ``description``.
+        step: the gradient of one batch: ``eager_step`` builds the graph afresh every time;
+            ``CompiledStep()`` compiles it once with ``engine.jit`` (same numbers, far faster).
     """
 
-    def __init__(self) -> None:
-        self._for: tuple[Forward, LossFn] | None = None
-        self._compiled: Callable[..., Value] | None = None
+    momentum: float = 0.0
+    shuffle: Seed | bool = False
+    eps: float | None = None
+    epoch_loss: str = "mean"
+    progress: bool = True
+    description: str = "train"
+    step: StepFn = eager_step
 
-    def __call__(
-        self,
-        forward: Forward,
-        loss_fn: LossFn,
-        optimizer: SGD,
-        inputs: Sequence[Sequence[float]],
-        targets: Sequence[float],
-    ) -> float:
-        if self._compiled is None or self._for is None or self._for[0] is not forward \
-                or self._for[1] is not loss_fn:
-            self._for = (forward, loss_fn)
-            self._compiled = jit(lambda xs, ys: loss_fn([forward(x) for x in xs], ys))
-        optimizer.zero_grad()
-        return _descend(optimizer, self._compiled([list(x) for x in inputs], list(targets)))
+    def __post_init__(self) -> None:
+        if self.epoch_loss not in ("mean", "sum"):
+            raise ValueError(f"epoch_loss must be 'mean' or 'sum', got {self.epoch_loss!r}")
+        if self.eps is not None and not (isinstance(self.eps, int | float) and self.eps >= 0):
+            raise ValueError(f"eps must be a number >= 0 or None, got {self.eps!r}")
 
 
 @dataclass
@@ -82,18 +54,21 @@ class TrainResult:
     """What a training run did.
 
     Attributes:
-        losses: the loss of each finished epoch, first epoch first (see ``train``'s
+        losses: the loss of each finished epoch, first epoch first (see ``TrainOptions``'s
             ``epoch_loss``); a diverged run keeps the epochs before the one that blew up.
         epochs: how many epochs ran (the diverged one included).
-        diverged: a loss became inf or nan, so training stopped.
-        converged: the epoch loss changed by less than ``eps``, so training stopped early.
+        diverged: a loss or an update became inf or nan, so training stopped; the parameters
+            are put back where the epoch with the lowest loss began (finite, so training can
+            go on from there).
+        stopped_early: the epoch loss changed by less than ``eps``, so training stopped before
+            ``epochs`` (a minimum, a plateau or a tiny learning rate all do that).
         message: one line saying how the run ended.
     """
 
     losses: list[float] = field(default_factory=list)
     epochs: int = 0
     diverged: bool = False
-    converged: bool = False
+    stopped_early: bool = False
     message: str = ""
 
     @property
@@ -123,6 +98,42 @@ def _progress(epochs: int, enabled: bool, description: str) -> Iterable[int]:
     return tqdm(epoch_range, desc=description, unit="epoch", leave=False)
 
 
+def _is_bad_number(x: object) -> bool:
+    """A float (or a Value's data) that is inf or nan; anything else is the model's business."""
+    if isinstance(x, Value):
+        x = x.data
+    return isinstance(x, float) and not math.isfinite(x)
+
+
+def check_samples(inputs: Sequence[Sequence[float]], targets: Sequence[float]) -> None:
+    """Raise a ValueError naming the first sample whose input or target is inf or nan, or a
+    count that does not match: bad data, found before any update, never blamed on the
+    learning rate."""
+    n = len(inputs)
+    if n == 0 or n != len(targets):
+        raise ValueError(f"train got {n} inputs and {len(targets)} targets; expected as many, > 0")
+    for i, (x, y) in enumerate(zip(inputs, targets, strict=True)):
+        if any(_is_bad_number(xk) for xk in x):
+            raise ValueError(
+                f"train: input {i} is {list(x)!r}, which holds inf or nan; inputs and targets "
+                "must be finite (a problem in the data, not the learning rate)"
+            )
+        if _is_bad_number(y):
+            raise ValueError(
+                f"train: target {i} is {y!r} (input {list(x)!r}); inputs and targets must be "
+                "finite (a problem in the data, not the learning rate)"
+            )
+
+
+def _check_loop(epochs: int, batch_size: int | None) -> None:
+    if batch_size is not None and (
+        isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
+    ):
+        raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+
+
 def train(
     model: Module,
     inputs: Sequence[Sequence[float]],
@@ -132,75 +143,67 @@ def train(
     epochs: int = 1000,
     loss_fn: LossFn = mse_loss,
     batch_size: int | None = 1,
-    momentum: float = 0.0,
-    eps: float | None = None,
-    epoch_loss: str = "mean",
-    shuffle: Seed | bool = False,
-    progress: bool = True,
-    description: str = "train",
-    step: StepFn = eager_step,
+    options: TrainOptions | None = None,
 ) -> TrainResult:
     """Train ``model`` with SGD and record the loss of every epoch.
 
     ``batch_size=1`` is online SGD, one update per sample in order (the lab's Algorithm 1);
     ``batch_size=None`` is full-batch descent (one update per epoch on the mean loss); any other
-    number gives minibatches. An epoch's loss is the mean over its samples of the loss seen
-    before each update, or with ``epoch_loss="sum"`` their sum (the lab's Algorithm 1 adds the
-    per-sample losses up; ``eps`` then applies to that sum).
+    number gives minibatches. Each update is ``p <- p - lr * grad`` (with ``options.momentum``,
+    ``torch.optim.SGD``'s). The rarer settings (momentum, shuffling, early stop, how an epoch's
+    loss is summed up, the progress bar, a compiled step) live in ``TrainOptions``.
 
-    Training stops after ``epochs`` epochs; early, when ``eps`` is given and the epoch loss
-    changes by less than ``eps`` from the epoch before (``converged`` is then True, though a
-    plateau or a tiny learning rate stops it too); and at the first batch loss, or epoch loss,
-    that is inf or nan, with the message
-    ``diverged at epoch 3 (loss = inf); try a smaller learning rate``.
+    Training stops after ``epochs`` epochs; early, when ``options.eps`` is given and the epoch
+    loss changes by less than it (``stopped_early``); and at the first batch loss, update or
+    epoch loss that is inf or nan (an infinite loss's update is not applied). The parameters
+    then go back to where the epoch with the lowest loss began (or where training began), so
+    the model is finite and can be trained on with a smaller ``lr``: ``diverged at epoch 5
+    (loss = inf); the parameters are back where epoch 2 began (the lowest epoch loss, 0.61);
+    try a smaller learning rate``. Inputs and targets are checked first: an inf or nan in them
+    raises a ValueError naming the sample.
 
     Args:
         model: the network; ``model(x)`` must give one Value per input.
         inputs, targets: the samples.
-        lr, momentum: for ``SGD``.
+        lr: SGD's learning rate.
+        epochs: the most epochs to run.
         loss_fn: ``loss_fn(predictions, targets) -> Value``, a mean over the batch.
-        shuffle: False keeps the sample order; an int or ``random.Random`` shuffles every
-            epoch from that seed (True: from seed 0).
-        progress: show a tqdm bar (when tqdm is installed).
-        step: the per-batch update: ``eager_step`` builds the graph afresh every time;
-            ``CompiledStep()`` compiles it once with ``engine.jit`` (same numbers, far faster).
+        batch_size: samples per update; None for the whole set.
+        options: the rest (``TrainOptions()`` when None).
     """
-    n = len(inputs)
-    if n == 0 or n != len(targets):
-        raise ValueError(f"train got {n} inputs and {len(targets)} targets; expected as many, > 0")
-    if batch_size is not None and (
-        isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
-    ):
-        raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
-    if epoch_loss not in ("mean", "sum"):
-        raise ValueError(f"epoch_loss must be 'mean' or 'sum', got {epoch_loss!r}")
-    divisor = float(n) if epoch_loss == "mean" else 1.0
-    optimizer = SGD(model.parameters(), lr, momentum)
+    check_samples(inputs, targets)
+    _check_loop(epochs, batch_size)
+    options = TrainOptions() if options is None else options
+    optimizer = SGD(model.parameters(), lr, options.momentum)
+    shuffle = options.shuffle
     rng = None if shuffle is False else make_rng(0 if shuffle is True else shuffle)
+    divisor = float(len(inputs)) if options.epoch_loss == "mean" else 1.0
+    eps = options.eps
     result = TrainResult()
-    for epoch in _progress(epochs, progress, description):
+    params = optimizer.params
+    best = _Best([p.data for p in params])
+    for epoch in _progress(epochs, options.progress, options.description):
         result.epochs = epoch
+        start = [p.data for p in params]
         total = 0.0
-        for batch in _batches(n, batch_size, rng):
-            loss = step(
-                model, loss_fn, optimizer, [inputs[i] for i in batch], [targets[i] for i in batch]
+        for batch in _batches(len(inputs), batch_size, rng):
+            optimizer.zero_grad()
+            loss = options.step(
+                model, loss_fn, [inputs[i] for i in batch], [targets[i] for i in batch]
             )
-            if not math.isfinite(loss):
-                result.diverged = True
-                result.message = _diverged(epoch, loss)
-                return result
+            problem = _update(optimizer, loss)
+            if problem is not None:
+                return _diverged(result, problem, params, best)
             total += loss * len(batch)
         loss_now = total / divisor
         if not math.isfinite(loss_now):  # every batch was finite, but their sum overflowed
-            result.diverged = True
-            result.message = _diverged(epoch, loss_now)
-            return result
+            why = f"epoch loss = {loss_now}, a sum that overflowed"
+            return _diverged(result, why, params, best)
         result.losses.append(loss_now)
+        best.offer(epoch, loss_now, start)
         if eps is not None and epoch > 1 and abs(result.losses[-2] - loss_now) < eps:
             # "Stopped", not "converged": a tiny learning rate also moves the loss by < eps.
-            result.converged = True
+            result.stopped_early = True
             result.message = (
                 f"stopped early at epoch {epoch}: the epoch loss changed by less than "
                 f"eps = {eps:g} (loss {loss_now:.6g})"
@@ -210,8 +213,53 @@ def train(
     return result
 
 
-def _diverged(epoch: int, loss: float) -> str:
-    return f"diverged at epoch {epoch} (loss = {loss}); try a smaller learning rate"
+class _Best:
+    """The parameters at the start of the epoch with the lowest loss so far (epoch 1's start
+    until an epoch finishes): where a diverged run puts the model back. For full-batch descent
+    an epoch's loss is exactly the loss at its starting parameters; for smaller batches it is
+    the mean over the epoch's updates, so "lowest" is as near as the curve can tell."""
+
+    def __init__(self, start: list[float]) -> None:
+        self.epoch, self.loss, self.params = 1, math.inf, start
+
+    def offer(self, epoch: int, loss: float, start: list[float]) -> None:
+        if loss < self.loss:
+            self.epoch, self.loss, self.params = epoch, loss, start
+
+
+def _update(optimizer: SGD, loss: float) -> str | None:
+    """Apply the update for a batch whose gradient is in ``.grad``; say what went inf or nan
+    if the batch loss did (then the update is skipped) or a parameter did after it."""
+    if not math.isfinite(loss):
+        return f"loss = {loss}"
+    optimizer.step()
+    # One sum is finite only if every term is (inf and nan propagate); only a sum that
+    # overflowed from finite terms needs the element-wise look.
+    if math.isfinite(sum(p.data for p in optimizer.params)):
+        return None
+    for i, p in enumerate(optimizer.params):
+        if not math.isfinite(p.data):
+            name = p.label or f"parameter {i}"
+            return f"loss = {loss:.6g}, but the update made {name} = {p.data} (grad = {p.grad:.6g})"
+    return None
+
+
+def _diverged(
+    result: TrainResult, why: str, params: list[Value], best: _Best
+) -> TrainResult:
+    """Mark the run diverged and put the parameters back where the best epoch began."""
+    for p, x in zip(params, best.params, strict=True):
+        p.data = x
+    result.diverged = True
+    if best.epoch > 1:
+        where = f"epoch {best.epoch} began (the lowest epoch loss, {best.loss:.6g})"
+    else:
+        where = "training began"
+    result.message = (
+        f"diverged at epoch {result.epochs} ({why}); the parameters are back where {where}; "
+        "try a smaller learning rate"
+    )
+    return result
 
 
 def predict(model: Module, inputs: Sequence[Sequence[float]]) -> list[float]:

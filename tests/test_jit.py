@@ -10,16 +10,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import Value, name_scope, no_grad
+from engine import Value, linalg, name_scope, no_grad
 from engine.codegen import JitError, generate, identifier
 from engine.graph import topological_order
 from engine.jit import JitMismatchError, jit
+from engine.numeric import close
 from engine.value import _result
+from nn import MLP, hinge_loss, make_moons
 
-
-def same(a: float, b: float) -> bool:
-    """Equal floats, nan equal to nan: the compiled code repeats the engine's float operations."""
-    return a == b or (math.isnan(a) and math.isnan(b))
+#: The batch code agrees with the scalar code up to rounding: NumPy's exp, log, tanh and pow may
+#: round the last bit apart from the C library's. The scalar code is compared exactly.
+BATCH_TOL = 1e-12
 
 
 def eager_and_jit(fn, make_args, params=()):
@@ -106,8 +107,8 @@ def test_random_graphs_match_eager_exactly(steps, xs, second_is_float):
         return [Value(xs[0], label="a"), b, Value(xs[2])]
 
     (eager_out, eager_grads), (jit_out, jit_grads) = eager_and_jit(fn, make_args, [w])
-    assert same(jit_out, eager_out)
-    assert all(same(g, e) for g, e in zip(jit_grads, eager_grads, strict=True)), (
+    assert close(jit_out, eager_out)
+    assert all(close(g, e) for g, e in zip(jit_grads, eager_grads, strict=True)), (
         jit_grads, eager_grads)
 
 
@@ -124,9 +125,9 @@ def test_replay_on_new_data_matches_eager(steps, xs):
     eager = run_program(steps, eager_leaves)
     eager.backward()
     assert compiled.traces == 1
-    assert same(out.data, eager.data)
+    assert close(out.data, eager.data)
     for got, want in zip(leaves, eager_leaves, strict=True):
-        assert same(got.grad, want.grad)
+        assert close(got.grad, want.grad)
 
 
 def test_edge_values_follow_the_engine():
@@ -138,86 +139,57 @@ def test_edge_values_follow_the_engine():
     for point in ([0.0, 0.0, 0.0], [0.0, -1.0, 2.0], [-1.0, 2.0, 1.0], [1e-300, 3.0, -2.0]):
         (eager_out, eager_grads), (jit_out, jit_grads) = eager_and_jit(
             fn, lambda point=point: [Value(x) for x in point])
-        assert same(jit_out, eager_out)
-        assert all(same(g, e) for g, e in zip(jit_grads, eager_grads, strict=True))
+        assert close(jit_out, eager_out)
+        assert all(close(g, e) for g, e in zip(jit_grads, eager_grads, strict=True))
 
 
 # --- the graphs of the labs ----------------------------------------------------------------------
 
 
-def hand_mlp(rng):
-    """A 2-4-4-1 tanh MLP built by hand with scopes and labels, as nn builds its networks."""
-    layers = []
-    for index, (nin, nout) in enumerate([(2, 4), (4, 4), (4, 1)], start=1):
-        with name_scope(f"Layer {index}"):
-            layer = []
-            for j in range(1, nout + 1):
-                w = [Value(rng.uniform(-1, 1), label=f"w{index}.{j}.{k}") for k in range(nin)]
-                layer.append((w, Value(0.0, label=f"b{index}.{j}")))
-            layers.append(layer)
-    return layers
+def lab_mlp(seed):
+    """nn's 2-4-4-1 network with tanh hidden layers (scopes and labels as nn names them)."""
+    return MLP(2, [4, 4, 1], "tanh", seed=seed)
 
 
-def hand_forward(layers, x):
-    for index, layer in enumerate(layers, start=1):
-        with name_scope(f"Layer {index}"):
-            out = []
-            for j, (w, b) in enumerate(layer, start=1):
-                with name_scope(f"Neuron {index}.{j}"):
-                    act = b
-                    for wk, xk in zip(w, x, strict=True):
-                        act = act + wk * xk
-                    out.append(act.tanh() if index < len(layers) else act)
-            x = out
-    return x[0]
-
-
-def mse(layers, xs, ys):
+def mse(model, xs, ys):
     total = Value(0.0)
     for x, y in zip(xs, ys, strict=True):
-        total = total + (hand_forward(layers, x) - y) ** 2
+        total = total + (model(x) - y) ** 2
     return total / len(xs)
 
 
-def params_of(layers):
-    return [p for layer in layers for w, b in layer for p in (*w, b)]
-
-
-def test_hand_mlp_training_matches_eager_step_for_step():
+def test_mlp_training_matches_eager_step_for_step():
     """Three SGD steps, eager and jitted from the same weights: identical losses and weights,
     so parameter updates between calls are seen by the compiled code."""
     rng = random.Random(0)
     xs = [[rng.uniform(-1, 1), rng.uniform(-1, 1)] for _ in range(8)]
     ys = [rng.choice([-1.0, 1.0]) for _ in range(8)]
-    eager_layers, jit_layers = hand_mlp(random.Random(1)), hand_mlp(random.Random(1))
-    compiled = jit(lambda: mse(jit_layers, xs, ys))
+    eager_model, jit_model = lab_mlp(1), lab_mlp(1)
+    compiled = jit(lambda: mse(jit_model, xs, ys))
     for _ in range(3):
-        for layers, loss_fn in ((eager_layers, lambda: mse(eager_layers, xs, ys)),
-                                (jit_layers, compiled)):
-            params = params_of(layers)
-            for p in params:
-                p.grad = 0.0
+        for model, loss_fn in ((eager_model, lambda: mse(eager_model, xs, ys)),
+                               (jit_model, compiled)):
+            model.zero_grad()
             loss = loss_fn()
             loss.backward()
-            for p in params:
+            for p in model.parameters():
                 p.data -= 0.1 * p.grad
-    for p, q in zip(params_of(eager_layers), params_of(jit_layers), strict=True):
+    for p, q in zip(eager_model.parameters(), jit_model.parameters(), strict=True):
         assert q.data == pytest.approx(p.data, rel=1e-12, abs=1e-15)
         assert q.grad == pytest.approx(p.grad, rel=1e-12, abs=1e-15)
     assert compiled.traces == 1
-    assert compiled.info.captured == len(params_of(jit_layers))
+    assert compiled.info.captured == len(jit_model.parameters())
 
 
-def test_hand_mlp_source_reads_like_the_chain_rule():
-    layers = hand_mlp(random.Random(2))
-    compiled = jit(lambda x0, x1: hand_forward(layers, [x0, x1]))
+def test_mlp_source_reads_like_the_chain_rule():
+    model = lab_mlp(2)
+    compiled = jit(lambda x0, x1: model([x0, x1]))
     compiled(0.5, -0.25)
     source = compiled.source
     tree = ast.parse(source)  # valid Python
     assert isinstance(tree.body[0], ast.FunctionDef)
     assert "w1_1_0 = _inputs[" in source and "# w1.1.0" in source
     assert "# Layer 1 / Neuron 1.1" in source
-    # the first neuron, written as its formula; tanh's derivative from the output
     # the first neuron as its formula: the sum has one use and tanh's derivative reads the output
     assert "= _tanh(b1_1 + w1_1_0 * x0 + w1_1_1 * x1)" in source
     assert "(1.0 - v" in source
@@ -225,15 +197,14 @@ def test_hand_mlp_source_reads_like_the_chain_rule():
 
 
 def test_nn_mlp_with_hinge_loss_matches_eager():
-    nn = pytest.importorskip("nn")
-    model = nn.MLP(2, [8, 8, 1], seed=3)
-    points, labels = nn.make_moons(20, seed=4)
+    model = MLP(2, [8, 8, 1], seed=3)
+    points, labels = make_moons(20, seed=4)
     targets = [1.0 if label == 1 else -1.0 for label in labels]
 
     def loss():
         scores = [model(x) for x in points]
-        return nn.hinge_loss(scores, targets) + 1e-4 * sum((p * p for p in model.parameters()),
-                                                           Value(0.0))
+        return hinge_loss(scores, targets) + 1e-4 * sum((p * p for p in model.parameters()),
+                                                        Value(0.0))
 
     model.zero_grad()
     eager = loss()
@@ -245,46 +216,33 @@ def test_nn_mlp_with_hinge_loss_matches_eager():
     out.backward()
     assert out.data == eager.data
     for p, want in zip(model.parameters(), eager_grads, strict=True):
-        assert same(p.grad, want)
+        assert close(p.grad, want)
 
 
 def abc_loss(x, a, b, c):
-    """y = A x, u = sigmoid(y), v = B x, z = u + v, w = C z, L = ||w||^2, with lists."""
-
-    def matvec(m, v):
-        out = []
-        for row in m:
-            total = row[0] * v[0]
-            for mij, vj in zip(row[1:], v[1:], strict=True):
-                total = total + mij * vj
-            out.append(total)
-        return out
-
+    """y = A x, u = sigmoid(y), v = B x, z = u + v, w = C z, L = ||w||^2, with engine.linalg,
+    each block in a scope of its own."""
     with name_scope("y"):
-        y = matvec(a, x)
+        y = linalg.matvec(a, x)
     with name_scope("u"):
-        u = [yi.sigmoid() for yi in y]
+        u = linalg.vmap(Value.sigmoid, y)
     with name_scope("v"):
-        v = matvec(b, x)
+        v = linalg.matvec(b, x)
     with name_scope("z"):
-        z = [ui + vi for ui, vi in zip(u, v, strict=True)]
+        z = linalg.vadd(u, v)
     with name_scope("w"):
-        w = matvec(c, z)
+        w = linalg.matvec(c, z)
     with name_scope("L"):
-        total = w[0] * w[0]
-        for wi in w[1:]:
-            total = total + wi * wi
-    return total
+        return linalg.squared_norm(w)
 
 
 def test_abc_graph_matches_eager_and_torch():
     rng = random.Random(5)
 
     def mat(k, name):
-        return [[Value(rng.uniform(-1, 1), label=f"{name}[{i},{j}]") for j in range(k)]
-                for i in range(k)]
+        return linalg.matrix([[rng.uniform(-1, 1) for _ in range(k)] for _ in range(k)], name)
 
-    x = [Value(rng.uniform(-1, 1), label=f"x[{i}]") for i in range(3)]
+    x = linalg.vector([rng.uniform(-1, 1) for _ in range(3)], "x")
     a, b, c = mat(3, "A"), mat(3, "B"), mat(3, "C")
     leaves = [*x, *(e for m in (a, b, c) for row in m for e in row)]
     eager = abc_loss(x, a, b, c)
@@ -296,7 +254,7 @@ def test_abc_graph_matches_eager_and_torch():
     out = compiled(x, a, b, c)
     out.backward()
     assert out.data == eager.data
-    assert all(same(leaf.grad, g) for leaf, g in zip(leaves, want, strict=True))
+    assert all(close(leaf.grad, g) for leaf, g in zip(leaves, want, strict=True))
     assert "# u" in compiled.source and "_sigmoid(" in compiled.source
 
     torch = pytest.importorskip("torch")
@@ -496,7 +454,7 @@ def test_decorator_forms_and_repr():
 
 def test_errors_are_clear():
     compiled = jit(lambda x: 3.0)
-    with pytest.raises(TypeError, match=r"must return a Value, got 3\.0"):
+    with pytest.raises(TypeError, match=r"must return a Value, or a tuple \(value, \*aux\)"):
         compiled(Value(1.0))
     with pytest.raises(ValueError, match="has not been traced yet"):
         _ = jit(lambda x: x).source
@@ -533,7 +491,7 @@ def test_deep_and_wide_graphs_compile():
         x.grad = 0.0
         eager = fn(x)
         eager.backward()
-        assert same(out.data, eager.data) and same(got, x.grad)
+        assert close(out.data, eager.data) and close(got, x.grad)
 
 
 # --- names ---------------------------------------------------------------------------------------
@@ -574,11 +532,9 @@ def test_engine_and_scalar_jit_never_import_numpy():
     assert done.stdout.strip() == "False"
 
 
-def close(a: float, b: float, rel: float = 1e-12) -> bool:
-    """Equal up to rounding: NumPy's exp, log, tanh and pow may round the last bit apart from
-    the C library's, so the batch code agrees with the scalar code to 1e-12, not bit for bit.
-    inf must match inf of the same sign and nan must match nan."""
-    return same(a, b) or math.isclose(a, b, rel_tol=rel, abs_tol=rel)
+def near(a: float, b: float) -> bool:
+    """The batch code's number against the scalar code's (see BATCH_TOL)."""
+    return close(a, b, BATCH_TOL, BATCH_TOL)
 
 
 @pytest.mark.filterwarnings("error")  # inf and nan are answers: no warning may escape
@@ -605,7 +561,7 @@ def test_random_graphs_batch_matches_scalar_jit_per_sample(steps, samples):
     a, b, c = (np.array(column) for column in zip(*samples, strict=True))
     got = batched.per_sample(a, b, c, v)
     assert got.shape == (len(samples),)
-    assert all(close(g, want) for g, want in zip(got.tolist(), values, strict=True)), (
+    assert all(near(g, want) for g, want in zip(got.tolist(), values, strict=True)), (
         got, values)
     w.grad = v.grad = 0.0
     mean = batched(a, b, c, v)
@@ -613,13 +569,13 @@ def test_random_graphs_batch_matches_scalar_jit_per_sample(steps, samples):
     with np.errstate(invalid="ignore"):  # the mean of inf and -inf is nan
         want_mean = float(np.mean(values))
         want_grads = [float(np.mean([g[k] for g in grads])) for k in (0, 1)]
-    assert close(mean.data, want_mean)
-    assert close(w.grad, want_grads[0]) and close(v.grad, want_grads[1]), (w.grad, v.grad, grads)
+    assert near(mean.data, want_mean)
+    assert near(w.grad, want_grads[0]) and near(v.grad, want_grads[1]), (w.grad, v.grad, grads)
     # One sample at a time (a batch of one), the gradients themselves, not only their mean.
     for (a, b, c), want in zip(samples, grads, strict=True):
         w.grad = v.grad = 0.0
         batched(np.array([a]), np.array([b]), np.array([c]), v).backward()
-        assert close(w.grad, want[0]) and close(v.grad, want[1]), ((w.grad, v.grad), want)
+        assert near(w.grad, want[0]) and near(v.grad, want[1]), ((w.grad, v.grad), want)
     assert batched.traces == 1 and batched.info.batch
 
 
@@ -649,11 +605,11 @@ def test_edge_values_in_a_batch_follow_the_scalar_path():
         batch_out = batched(*(np.array([x]) for x in point))
         batch_out.backward()
         got = (batch_out.data, p.grad, q.grad)
-        assert all(close(g, e) for g, e in zip(got, want, strict=True)), (point, got, want)
+        assert all(near(g, e) for g, e in zip(got, want, strict=True)), (point, got, want)
     columns = [np.array(column) for column in zip(*points, strict=True)]
     values = batched.per_sample(*columns)
     for point, value in zip(points, values.tolist(), strict=True):
-        assert close(value, scalar(*point).data), point
+        assert near(value, scalar(*point).data), point
     mean = batched(*columns)  # the mean over inf and nan samples, and its gradients
     mean.backward()
     assert math.isnan(mean.data) and math.isnan(p.grad)
@@ -669,8 +625,7 @@ def test_abc_mean_loss_over_ten_thousand_inputs_in_one_call():
     rng = random.Random(7)
     k, n = 3, 10_000
     mats = [[[rng.uniform(-1, 1) for _ in range(k)] for _ in range(k)] for _ in range(3)]
-    a, b, c = ([[Value(e, label=f"{name}[{i},{j}]") for j, e in enumerate(row)]
-                for i, row in enumerate(m)] for name, m in zip("ABC", mats, strict=True))
+    a, b, c = (linalg.matrix(m, name) for name, m in zip("ABC", mats, strict=True))
     gen = np.random.default_rng(8)
     xs = gen.uniform(-2.0, 2.0, size=(k, n))
     compiled = jit(abc_loss)
@@ -692,7 +647,7 @@ def test_abc_mean_loss_over_ten_thousand_inputs_in_one_call():
     per_sample = compiled.per_sample(list(xs[:, :50]), a, b, c)
     scalar = jit(abc_loss)
     for index, value in enumerate(per_sample.tolist()):
-        assert close(value, scalar(xs[:, index].tolist(), a, b, c).data)
+        assert near(value, scalar(xs[:, index].tolist(), a, b, c).data)
 
 
 def test_full_batch_sgd_matches_eager_mean_loss():
@@ -702,17 +657,18 @@ def test_full_batch_sgd_matches_eager_mean_loss():
     rng = random.Random(9)
     xs = [[rng.uniform(-1, 1), rng.uniform(-1, 1)] for _ in range(16)]
     ys = [rng.choice([-1.0, 1.0]) for _ in range(16)]
-    eager_layers, jit_layers = hand_mlp(random.Random(1)), hand_mlp(random.Random(1))
-    compiled = jit(lambda x0, x1, y: (hand_forward(jit_layers, [x0, x1]) - y) ** 2)
+    eager_model, jit_model = lab_mlp(1), lab_mlp(1)
+    compiled = jit(lambda x0, x1, y: (jit_model([x0, x1]) - y) ** 2)
     x0, x1 = (np.array(column) for column in zip(*xs, strict=True))
+    params = eager_model.parameters() + jit_model.parameters()
     for _ in range(3):
-        for p in params_of(eager_layers) + params_of(jit_layers):
+        for p in params:
             p.grad = 0.0
-        mse(eager_layers, xs, ys).backward()
+        mse(eager_model, xs, ys).backward()
         compiled(x0, x1, np.array(ys)).backward()
-        for p in params_of(eager_layers) + params_of(jit_layers):
+        for p in params:
             p.data -= 0.1 * p.grad
-    for p, q in zip(params_of(eager_layers), params_of(jit_layers), strict=True):
+    for p, q in zip(eager_model.parameters(), jit_model.parameters(), strict=True):
         assert q.data == pytest.approx(p.data, rel=1e-12, abs=1e-15)
         assert q.grad == pytest.approx(p.grad, rel=1e-10, abs=1e-14)
     assert compiled.traces == 1
@@ -779,3 +735,232 @@ def test_check_catches_a_branch_that_went_the_other_way_in_a_batch():
     with pytest.raises(JitMismatchError, match=r"d output / d w is 0\.0 eagerly but 1\.0 .*"
                                                r"at sample \(1, 0\)"):
         kinked(np.array([[2.0], [0.0]]))
+
+
+# --- leaves the function makes, copies it makes with Value(v), and what it returns ----------------
+
+
+def test_a_leaf_the_function_made_is_a_constant_even_when_held_elsewhere():
+    """The rule needs no reference counts: a leaf made while tracing is a constant, a leaf the
+    function reached without making it or being given it is a parameter."""
+    w = Value(2.0, label="w")
+    kept = []
+
+    def fn(x):
+        k = Value(3.0, label="k")
+        kept.append(k)  # held outside the graph, yet made by the function: still a constant
+        return x * k * w
+
+    compiled = jit(fn)
+    assert compiled(Value(1.0)).data == 6.0
+    assert (compiled.info.captured, compiled.info.constants) == (1, 1)
+    kept[0].data = 100.0  # the eager function would make a new k = 3.0 on the next call too
+    w.data = 5.0  # the parameter is read by reference
+    assert compiled(Value(1.0)).data == 15.0 == fn(Value(1.0)).data
+
+
+def test_value_of_a_traced_number_stays_linked_to_the_argument():
+    compiled = jit(lambda x, y: Value(x) * Value(Value(y)) + 1.0)
+    assert compiled(2.0, 3.0).data == 7.0
+    assert compiled(5.0, -1.0).data == -4.0  # the new numbers, not the first ones baked in
+    assert compiled.traces == 1 and compiled.info.constants == 1  # only the 1.0
+
+
+def test_value_of_a_value_is_a_detached_copy_outside_and_inside_jit():
+    v = Value(3.0, label="v")
+    with pytest.warns(UserWarning, match=r"detached from its graph .* torch\.tensor\(t\)"):
+        copy = Value(v)
+    (copy * 2.0).backward()
+    assert (copy.data, copy._prev, v.grad) == (3.0, (), 0.0)  # no gradient flows back to v
+    w = Value(4.0, label="w")
+    compiled = jit(lambda x: Value(x) * x + Value(w) * w)
+    out = compiled(v)
+    out.backward()
+    assert out.data == 3.0 * 3.0 + 4.0 * 4.0
+    assert (v.grad, w.grad) == (3.0, 4.0)  # through the uses of x and w only, as eagerly
+    w.data = 1.0
+    assert compiled(Value(2.0)).data == 2.0 * 2.0 + 1.0  # the copy of w reads w by reference
+    with pytest.raises(JitError, match=r"Value\(v\) of the computed Value .* freeze"):
+        jit(lambda x: Value(x * 2.0) + x)(Value(1.0))
+
+
+def test_auxiliary_outputs_come_back_as_computed_on_this_call():
+    w = Value(0.5, label="w")
+
+    def fn(x, y):
+        score = x * w
+        loss = (score - y) ** 2
+        score.label = "score"
+        return loss, {"score": score, "both": [score, y * 1.0]}, "tag"
+
+    compiled = jit(fn)
+    for x, y in ((1.0, 2.0), (3.0, -1.0)):
+        loss, aux, tag = compiled(x, y)
+        eager_loss, _, _ = fn(x, y)
+        assert loss.data == eager_loss.data and tag == "tag"
+        assert aux["score"].data == x * w.data and aux["score"].label == "score"
+        assert [v.data for v in aux["both"]] == [x * w.data, y]
+        assert aux["score"]._prev == ()  # aux is not differentiated: a leaf holding the number
+        loss.backward()
+    assert compiled.traces == 1 and compiled.info.aux_values == 3
+    np = pytest.importorskip("numpy")
+    loss, aux, _ = compiled(np.array([1.0, 3.0]), np.array([2.0, -1.0]))
+    assert aux["score"].tolist() == [0.5, 1.5]  # a batch: every sample's number
+    values, aux, _ = compiled.per_sample(np.array([1.0, 3.0]), np.array([2.0, -1.0]))
+    assert values.tolist() == [2.25, 6.25] and aux["both"][1].tolist() == [2.0, -1.0]
+
+
+def test_a_plain_number_among_the_auxiliary_outputs_is_frozen_and_said_to_be():
+    def fn(x):
+        return x * 2.0, x.data > 0  # a bool read from .data: computed once, at trace time
+
+    compiled = jit(fn)
+    with pytest.warns(UserWarning, match=r"auxiliary output \[1\] is the plain number True"):
+        assert compiled(1.0)[1] is True
+    assert compiled(-1.0)[1] is True  # frozen, as the warning said
+    checked = jit(fn, check=True)
+    with pytest.warns(UserWarning):
+        checked(1.0)
+    with pytest.raises(JitMismatchError, match=r"auxiliary output \[1\] is False eagerly but "
+                                               r"True"):
+        checked(-1.0)
+
+
+def test_ints_used_as_sizes_or_indices_are_static_arguments_by_name():
+    def first_n(xs, n, i):
+        return sum(xs[:n], Value(0.0)) * xs[i]
+
+    xs = [Value(float(k)) for k in range(1, 6)]
+    with pytest.raises(TypeError, match=r"cannot be used as an integer .*static_argnames"):
+        jit(first_n)(xs, 2, 0)
+    compiled = jit(first_n, static_argnames=("n", "i"))
+    assert compiled(xs, 2, 0).data == 3.0
+    assert compiled(xs, n=3, i=4).data == 30.0
+    assert compiled(xs, 2, 0).data == 3.0
+    assert compiled.traces == 2  # one per value of (n, i); positional or keyword alike
+    with pytest.raises(ValueError, match=r"'m', which is not a parameter .*xs, n, i"):
+        jit(first_n, static_argnames="m")
+    with pytest.raises(TypeError, match=r"argument n=\[1\] .* not hashable"):
+        compiled(xs, n=[1], i=0)
+
+
+def test_numpy_dataset_of_rows_says_what_batch_mode_takes():
+    np = pytest.importorskip("numpy")
+    X, y = np.zeros((100, 2)), np.zeros(100)
+
+    def loss(rows, targets):
+        return sum(((Value(x[0]) - t) ** 2 for x, t in zip(rows, targets, strict=True)),
+                   Value(0.0))
+
+    with pytest.raises(ValueError, match=r"got shapes \(100, 2\), \(100,\)\. Batch mode takes "
+                                         r"one array per scalar input.*X\.tolist\(\)"):
+        jit(loss)(X, y)
+    with pytest.raises(TypeError) as raised:
+        jit(loss)(X, y[:, None])  # broadcasts, then the function iterates a number
+    assert any("one array per scalar input" in note for note in raised.value.__notes__)
+    assert jit(loss)(X.tolist(), y.tolist()).data == 0.0
+
+
+# --- micrograd's demo loss as written -----------------------------------------------------------
+
+
+@pytest.fixture
+def moons():
+    np = pytest.importorskip("numpy")
+    points, labels = make_moons(24, noise=0.1, seed=0)
+    return np.array(points), np.array(labels) * 2.0 - 1.0  # targets -1 / +1, as the demo's
+
+
+def demo_loss_as_written(model, X, y):
+    """micrograd's demo loss as its notebook writes it (our words): a minibatch drawn inside
+    with NumPy when batch_size is given, inputs wrapped by Value, the SVM max-margin loss with
+    L2, and the accuracy returned beside it."""
+    np = pytest.importorskip("numpy")
+
+    def loss(batch_size=None):
+        if batch_size is None:
+            Xb, yb = X, y
+        else:
+            ri = np.random.permutation(X.shape[0])[:batch_size]
+            Xb, yb = X[ri], y[ri]
+        inputs = [list(map(Value, xrow)) for xrow in Xb]
+        scores = list(map(model, inputs))
+        losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(yb, scores)]  # noqa: B905
+        data_loss = sum(losses) * (1.0 / len(losses))
+        alpha = 1e-4
+        reg_loss = alpha * sum(p * p for p in model.parameters())
+        total_loss = data_loss + reg_loss
+        accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(yb, scores)]  # noqa: B905
+        return total_loss, sum(accuracy) / len(accuracy)
+
+    return loss
+
+
+def sgd_steps(model, loss_fn, steps, arguments):
+    """The demo's training loop: ``loss_fn(*arguments(k))`` at step k, SGD with a decaying rate;
+    returns the losses."""
+    losses = []
+    for k in range(steps):
+        total_loss, _ = loss_fn(*arguments(k))
+        model.zero_grad()
+        total_loss.backward()
+        for p in model.parameters():
+            p.data -= (1.0 - 0.9 * k / steps) * p.grad
+        losses.append(total_loss.data)
+    return losses
+
+
+def test_demo_loss_as_written_trains_under_jit_like_eager(moons):
+    X, y = moons
+    eager_model, jit_model = MLP(2, [8, 8, 1], seed=1), MLP(2, [8, 8, 1], seed=1)
+    eager = sgd_steps(eager_model, demo_loss_as_written(eager_model, X, y), 4, lambda k: ())
+    compiled = jit(demo_loss_as_written(jit_model, X, y))
+    with pytest.warns(UserWarning, match=r"auxiliary output \[1\] is the plain number"):
+        losses = sgd_steps(jit_model, compiled, 4, lambda k: ())
+    assert losses == eager and compiled.traces == 1
+    assert eager[-1] < eager[0]
+
+
+def test_demo_minibatch_drawn_inside_is_reported_as_frozen_data(moons):
+    X, y = moons
+    model = MLP(2, [8, 8, 1], seed=1)
+    compiled = jit(demo_loss_as_written(model, X, y), check=True, static_argnames="batch_size")
+    pytest.importorskip("numpy").random.seed(0)
+    # The check's eager run draws another minibatch than the trace did: caught on the first call.
+    with pytest.warns(UserWarning), pytest.raises(
+            JitMismatchError, match=r"loss's value is .* the shape of the traced one but another "
+                                    r"constant .*\. Data read from outside the arguments \(a "
+                                    r"random draw .*frozen at trace time"):
+        compiled(batch_size=10)
+
+
+def test_demo_loss_the_jit_friendly_way_sees_each_batch_and_equals_eager(moons):
+    """The minibatch is drawn outside and passed in (X.tolist(): numbers, traced); Value(x)
+    inside, as the demo writes it, stays linked to the argument; the scores come back as
+    auxiliary Values, so the accuracy is this step's."""
+    np = pytest.importorskip("numpy")
+    X, y = moons
+
+    def make_loss(model):
+        def loss(Xb, yb):
+            inputs = [list(map(Value, xrow)) for xrow in Xb]
+            scores = list(map(model, inputs))
+            losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(yb, scores, strict=True)]
+            data_loss = sum(losses) * (1.0 / len(losses))
+            return data_loss + 1e-4 * sum(p * p for p in model.parameters()), scores
+
+        return loss
+
+    batches = [np.random.default_rng(k).permutation(len(X))[:10] for k in range(4)]
+
+    def batch(k):
+        return X[batches[k]].tolist(), y[batches[k]].tolist()
+
+    eager_model, jit_model = MLP(2, [8, 8, 1], seed=1), MLP(2, [8, 8, 1], seed=1)
+    eager = sgd_steps(eager_model, make_loss(eager_model), 4, batch)
+    compiled = jit(make_loss(jit_model), check=True)
+    assert sgd_steps(jit_model, compiled, 4, batch) == eager
+    assert compiled.traces == 1 and len(set(eager)) == 4
+    _, scores = compiled(*batch(0))
+    want = [jit_model(x).data for x in X[batches[0]].tolist()]
+    assert [s.data for s in scores] == want  # this call's scores, for this call's accuracy

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import Value
+from engine.numeric import close
 
 torch = pytest.importorskip("torch")
 
@@ -90,9 +91,7 @@ def run_torch(fn: Callable[..., object], xs: tuple[float, ...]) -> tuple[float, 
 
 def same(actual: float, expected: float, rtol: float = RTOL) -> bool:
     """Equal within rtol; nan equals nan and an infinity equals itself, as torch reports them."""
-    if math.isnan(expected) or math.isinf(expected):
-        return (math.isnan(actual) and math.isnan(expected)) or actual == expected
-    return abs(actual - expected) <= rtol * abs(expected) + 1e-300
+    return close(actual, expected, rtol, atol=1e-300)
 
 
 @pytest.mark.torch

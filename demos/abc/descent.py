@@ -12,7 +12,7 @@ from demos.abc.graph import build, random_matrix
 from demos.abc_hand import Mat, Vec
 from engine import Value, linalg, no_grad
 from engine.linalg import Matrix
-from nn import Module, eager_step
+from nn import Module, TrainOptions, eager_step
 from nn import train as nn_train
 
 
@@ -89,8 +89,9 @@ def train(k: int = 3, n: int = 100, lr: float = 0.2, epochs: int = 100, seed: in
         return losses[-1]
 
     if epochs:
+        options = TrainOptions(progress=progress, description="descent", step=step)
         nn_train(model, inputs, [0.0] * n, lr=lr, epochs=epochs, loss_fn=mean_of,
-                 batch_size=None, progress=progress, description="descent", step=step)
+                 batch_size=None, options=options)
     with no_grad():
         losses.append(mean_loss(inputs, model.A, model.B, model.C).data)
     return Training(losses, linalg.data_of(model.A), linalg.data_of(model.B),
