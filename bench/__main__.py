@@ -14,6 +14,7 @@ from typing import Any
 
 from bench import workloads
 from bench.timing import Timing, bytes_retained, measure, with_deep_recursion
+from engine.table import text_table
 
 DEEP = 50_000_000  # recursion limit micrograd needs for the deep graphs
 
@@ -47,13 +48,8 @@ def compare_times(name: str, ours: Callable[[], object], theirs: Callable[[], ob
 
 
 def print_table(rows: list[Row]) -> None:
-    header = Row("workload", "glassgrad", "micrograd 0.1.0", "glassgrad is")
-    table = [header, *rows]
-    widths = [max(len(getattr(r, f)) for r in table) for f in ("workload", "glassgrad",
-                                                                 "micrograd", "ratio")]
-    for r in table:
-        cells = (r.workload, r.glassgrad, r.micrograd, r.ratio)
-        print("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip())
+    cells = [(r.workload, r.glassgrad, r.micrograd, r.ratio) for r in rows]
+    print(text_table(("workload", "glassgrad", "micrograd 0.1.0", "glassgrad is"), cells))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,6 +13,7 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from demos import lab1
@@ -86,31 +87,107 @@ def median_seconds(fn: Callable[[], object], budget: float = 0.5, max_runs: int 
     return statistics.median(times), len(times)
 
 
+#: ``gradients(loss_fn, params)``: every dL/dp at the parameters' current ``.data``.
+GradientFn = Callable[[Callable[[], Value], Sequence[Value]], list[float]]
+
+
+@dataclass(frozen=True)
+class Method:
+    """One way of getting every dL/dp, as the study times it and counts its nodes.
+
+    Attributes:
+        name: its short name in tables and slopes (``"backprop"``, ``"fd"``).
+        title: its name on the plot's lines (``"forward + backward"``).
+        short: its name beside a single point on the plot (``"backprop"``).
+        formula: its node count in terms of P and N (``"2N"``, ``"2PN"``).
+        nodes: ``nodes(P, N)``, the nodes it evaluates for P parameters and N op nodes.
+        gradients: computes the gradients (see ``GradientFn``).
+        max_runs: how many timed runs its median may take.
+    """
+
+    name: str
+    title: str
+    short: str
+    formula: str
+    nodes: Callable[[int, int], int]
+    gradients: GradientFn
+    max_runs: int
+
+
+# Backprop is cheap to repeat, and its times jump when Python's garbage collector happens to run
+# inside one call: more runs keep the median steady.
+BACKPROP = Method("backprop", "forward + backward", "backprop", "2N",
+                  nodes=lambda p, n: 2 * n, gradients=backprop_gradients, max_runs=25)
+CENTRAL_DIFFERENCES = Method("fd", "central differences", "central differences", "2PN",
+                             nodes=lambda p, n: 2 * p * n, gradients=fd_gradients, max_runs=5)
+#: What the study measures, the reference first: every other method's gradients are compared
+#: with its, and its time divides theirs.
+METHODS = (BACKPROP, CENTRAL_DIFFERENCES)
+
+
+@dataclass(frozen=True)
+class MethodCost:
+    """What one method cost on one problem.
+
+    Attributes:
+        nodes: nodes evaluated (``Method.nodes``).
+        seconds: the median wall time, over ``runs`` runs.
+        max_rel_diff: ``max_relative_difference(its gradients, the reference's)``; 0 for the
+            reference itself.
+    """
+
+    nodes: int
+    seconds: float
+    runs: int
+    max_rel_diff: float
+
+
 @dataclass(frozen=True)
 class CostRow:
-    """One problem size: the counts, the two timings and how far the two gradients differ.
+    """One problem size: its counts, and each method's cost keyed by ``Method.name``.
 
     Attributes:
         name: the size, as a reader knows it (``"K=8"``).
         params: P, the number of parameters differentiated.
         ops: N, op nodes in one forward pass.
-        backprop_nodes: nodes evaluated by forward + backward, 2N.
-        fd_nodes: nodes evaluated by central differences, 2 P N.
-        backprop_seconds, fd_seconds: median wall times (of up to 25 and 5 runs).
-        backprop_runs, fd_runs: how many runs the medians are over.
-        max_rel_diff: ``max_relative_difference(fd, backprop)``.
+        costs: ``{"backprop": MethodCost, "fd": MethodCost}`` (in the order of ``METHODS``).
     """
 
     name: str
     params: int
     ops: int
-    backprop_nodes: int
-    fd_nodes: int
-    backprop_seconds: float
-    fd_seconds: float
-    backprop_runs: int
-    fd_runs: int
-    max_rel_diff: float
+    costs: dict[str, MethodCost]
+
+    # The two methods every study has, by name: forward + backward (2N nodes, up to 25 runs)
+    # and central differences (2PN nodes, up to 5 runs).
+    @property
+    def backprop_nodes(self) -> int:
+        return self.costs["backprop"].nodes
+
+    @property
+    def fd_nodes(self) -> int:
+        return self.costs["fd"].nodes
+
+    @property
+    def backprop_seconds(self) -> float:
+        return self.costs["backprop"].seconds
+
+    @property
+    def fd_seconds(self) -> float:
+        return self.costs["fd"].seconds
+
+    @property
+    def backprop_runs(self) -> int:
+        return self.costs["backprop"].runs
+
+    @property
+    def fd_runs(self) -> int:
+        return self.costs["fd"].runs
+
+    @property
+    def max_rel_diff(self) -> float:
+        """``max_relative_difference(fd, backprop)``."""
+        return self.costs["fd"].max_rel_diff
 
     @property
     def speedup(self) -> float:
@@ -118,30 +195,29 @@ class CostRow:
 
 
 def measure(name: str, loss_fn: Callable[[], Value], params: Sequence[Value],
-            budget: float = 0.5) -> CostRow:
-    """Time both ways of getting every dL/dp, count their nodes and compare their results.
+            budget: float = 0.5, methods: Sequence[Method] = METHODS) -> CostRow:
+    """Time every method of getting every dL/dp, count their nodes and compare their results.
 
     Args:
         name: the row's name.
         loss_fn: builds the loss from the current ``.data`` of ``params`` (called many times).
         params: the leaves to differentiate with respect to.
         budget: seconds after which the repeats of one timing stop (see ``median_seconds``).
+        methods: the reference first (see ``METHODS``).
     """
     ops = count_ops(loss_fn())
-    started = time.perf_counter()
-    backprop = backprop_gradients(loss_fn, params)
-    first_bp = time.perf_counter() - started
-    started = time.perf_counter()
-    numeric = fd_gradients(loss_fn, params)
-    first_fd = time.perf_counter() - started
-    # Backprop is cheap to repeat, and its times jump when Python's garbage collector happens to
-    # run inside one call: more runs keep the median steady.
-    bp_seconds, bp_runs = median_seconds(lambda: backprop_gradients(loss_fn, params), budget,
-                                         max_runs=25, first=first_bp)
-    fd_seconds, fd_runs = median_seconds(lambda: fd_gradients(loss_fn, params), budget,
-                                         first=first_fd)
-    return CostRow(name, len(params), ops, 2 * ops, 2 * len(params) * ops, bp_seconds,
-                   fd_seconds, bp_runs, fd_runs, max_relative_difference(numeric, backprop))
+    gradients, first = [], []
+    for method in methods:
+        started = time.perf_counter()
+        gradients.append(method.gradients(loss_fn, params))
+        first.append(time.perf_counter() - started)
+    costs = {}
+    for i, method in enumerate(methods):
+        seconds, runs = median_seconds(partial(method.gradients, loss_fn, params), budget,
+                                       max_runs=method.max_runs, first=first[i])
+        diff = max_relative_difference(gradients[i], gradients[0]) if i else 0.0
+        costs[method.name] = MethodCost(method.nodes(len(params), ops), seconds, runs, diff)
+    return CostRow(name, len(params), ops, costs)
 
 
 #: The Lab 1 network's default hidden widths (2 inputs, sigmoid hidden layers, one output),
@@ -180,16 +256,26 @@ def fit_slope(xs: Sequence[float], ys: Sequence[float]) -> float:
     return num / den
 
 
-def format_table(rows: Sequence[CostRow]) -> str:
-    """The rows as an aligned text table."""
-    header = ("size", "params P", "ops N", "backprop nodes", "fd nodes", "backprop s", "fd s",
-              "fd / backprop", "max rel diff")
-    cells = [
-        (r.name, str(r.params), str(r.ops), str(r.backprop_nodes), str(r.fd_nodes),
-         f"{r.backprop_seconds:.3e} ({r.backprop_runs}x)", f"{r.fd_seconds:.3e} ({r.fd_runs}x)",
-         f"{r.speedup:.1f}", f"{r.max_rel_diff:.1e}")
-        for r in rows
+def format_table(rows: Sequence[CostRow], methods: Sequence[Method] = METHODS) -> str:
+    """The rows as an aligned text table: counts, then each method's nodes and median time
+    (with its number of runs), then each other method's time over the reference's and how far
+    its gradients are from the reference's."""
+    reference, others = methods[0], methods[1:]
+    header = [
+        "size", "params P", "ops N",
+        *(f"{m.name} nodes" for m in methods), *(f"{m.name} s" for m in methods),
+        *(f"{m.name} / {reference.name}" for m in others),
+        *("max rel diff" if len(others) == 1 else f"{m.name} max rel diff" for m in others),
     ]
+    cells = []
+    for r in rows:
+        costs = [r.costs[m.name] for m in methods]
+        cells.append([
+            r.name, str(r.params), str(r.ops), *(str(c.nodes) for c in costs),
+            *(f"{c.seconds:.3e} ({c.runs}x)" for c in costs),
+            *(f"{c.seconds / costs[0].seconds:.1f}" for c in costs[1:]),
+            *(f"{c.max_rel_diff:.1e}" for c in costs[1:]),
+        ])
     return text_table(header, cells, align=">")
 
 
@@ -198,26 +284,30 @@ def format_table(rows: Sequence[CostRow]) -> str:
 FIT_MIN_PARAMS = 48
 
 
-def slopes(rows: Sequence[CostRow]) -> dict[str, float]:
-    """Fitted log-log slopes against P of both times and both node counts, over the rows with
-    P >= FIT_MIN_PARAMS (all rows when fewer than two are that big); empty when the rows have
-    fewer than two sizes to fit a line through."""
+def slopes(rows: Sequence[CostRow], methods: Sequence[Method] = METHODS) -> dict[str, float]:
+    """Fitted log-log slopes against P of every method's time, then of its node count
+    (``"backprop time"``, ..., ``"fd nodes"``), over the rows with P >= FIT_MIN_PARAMS (all rows
+    when fewer than two are that big); empty when the rows have fewer than two sizes to fit a
+    line through."""
     big = [r for r in rows if r.params >= FIT_MIN_PARAMS]
     if len(big) < 2:
         big = list(rows)
     p = [r.params for r in big]
     if len(set(p)) < 2:
         return {}
-    return {
-        "backprop time": fit_slope(p, [r.backprop_seconds for r in big]),
-        "fd time": fit_slope(p, [r.fd_seconds for r in big]),
-        "backprop nodes": fit_slope(p, [r.backprop_nodes for r in big]),
-        "fd nodes": fit_slope(p, [r.fd_nodes for r in big]),
-    }
+    fitted = {f"{m.name} time": fit_slope(p, [r.costs[m.name].seconds for r in big])
+              for m in methods}
+    fitted.update({f"{m.name} nodes": fit_slope(p, [r.costs[m.name].nodes for r in big])
+                   for m in methods})
+    return fitted
+
+
+#: Each method's line marker, in the order of the methods.
+MARKERS = ("o-", "s-", "^-", "D-")
 
 
 def plot(rows: Sequence[CostRow], path: Path, title: str,
-         extra: Sequence[CostRow] = ()) -> Path:
+         extra: Sequence[CostRow] = (), methods: Sequence[Method] = METHODS) -> Path:
     """Time and node counts against P on log-log axes, the fitted slopes in the legends.
 
     Args:
@@ -229,32 +319,27 @@ def plot(rows: Sequence[CostRow], path: Path, title: str,
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fitted = slopes(rows)
+    fitted = slopes(rows, methods)
 
     def slope(name: str) -> str:
         return f" (slope {fitted[name]:.2f})" if name in fitted else ""
 
     p = [r.params for r in rows]
     fig, (ax_time, ax_nodes) = plt.subplots(1, 2, figsize=(11, 4.2), dpi=100)
-    ax_time.loglog(p, [r.backprop_seconds for r in rows], "o-",
-                   label=f"forward + backward{slope('backprop time')}")
-    ax_time.loglog(p, [r.fd_seconds for r in rows], "s-",
-                   label=f"central differences{slope('fd time')}")
+    for m, marker in zip(methods, MARKERS, strict=False):
+        ax_time.loglog(p, [r.costs[m.name].seconds for r in rows], marker,
+                       label=f"{m.title}{slope(f'{m.name} time')}")
     ax_time.set_ylabel("wall time, s (median)")
-    ax_nodes.loglog(p, [r.backprop_nodes for r in rows], "o-",
-                    label=f"forward + backward: 2N{slope('backprop nodes')}")
-    ax_nodes.loglog(p, [r.fd_nodes for r in rows], "s-",
-                    label=f"central differences: 2PN{slope('fd nodes')}")
+    for m, marker in zip(methods, MARKERS, strict=False):
+        ax_nodes.loglog(p, [r.costs[m.name].nodes for r in rows], marker,
+                        label=f"{m.title}: {m.formula}{slope(f'{m.name} nodes')}")
     ax_nodes.set_ylabel("graph nodes evaluated")
     for r in extra:
-        ax_time.loglog([r.params], [r.backprop_seconds], "*", ms=11, color="tab:blue",
-                       markeredgecolor="black", label=f"{r.name}: backprop")
-        ax_time.loglog([r.params], [r.fd_seconds], "*", ms=11, color="tab:orange",
-                       markeredgecolor="black", label=f"{r.name}: central differences")
-        ax_nodes.loglog([r.params], [r.backprop_nodes], "*", ms=11, color="tab:blue",
-                        markeredgecolor="black", label=f"{r.name}: backprop")
-        ax_nodes.loglog([r.params], [r.fd_nodes], "*", ms=11, color="tab:orange",
-                        markeredgecolor="black", label=f"{r.name}: central differences")
+        for ax, what in ((ax_time, "seconds"), (ax_nodes, "nodes")):
+            for i, m in enumerate(methods):
+                # C<i> is the colour of method i's line above, in matplotlib's default cycle.
+                ax.loglog([r.params], [getattr(r.costs[m.name], what)], "*", ms=11,
+                          color=f"C{i}", markeredgecolor="black", label=f"{r.name}: {m.short}")
     for ax in (ax_time, ax_nodes):
         ax.set_xlabel("parameters P")
         ax.grid(True, which="both", alpha=0.3)

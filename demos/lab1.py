@@ -21,8 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from demos import lab1_plots, lab1_tables
-from demos.lab1_tables import Artifact
-from demos.report import Link, Section
+from demos.report import Link, Section, write_gallery
 from nn import (
     MLP,
     CompiledStep,
@@ -63,6 +62,11 @@ class Config:
     weight_scale: float = 2.0
     progress: bool = True
     eager: bool = False  # True: rebuild the graph every sample instead of replaying engine.jit
+
+    @property
+    def name(self) -> str:
+        """The setup in a few words for titles and legends: ``sigmoid [4, 4] lr=0.2``."""
+        return f"{self.activation} {list(self.hidden)} lr={self.lr:g}"
 
 
 @dataclass
@@ -137,17 +141,12 @@ def _train_once(task: str, config: Config, split: float | None) -> Run:
             eps=config.eps,
             epoch_loss="sum",
             progress=config.progress,
-            description=f"{task} {describe(config)}",
+            description=f"{task} {config.name}",
             step=eager_step if config.eager else CompiledStep(),
         ),
     )
     seconds = time.perf_counter() - started
     return Run(task, config, model, result, points, labels, predict(model, points), split, seconds)
-
-
-def describe(config: Config) -> str:
-    """A short name for a setup: ``sigmoid [4, 4] lr=0.2``."""
-    return f"{config.activation} {list(config.hidden)} lr={config.lr:g}"
 
 
 def legend(label: str, result: TrainResult) -> str:
@@ -167,12 +166,12 @@ def sample_lines(run: Run) -> list[str]:
     return lines
 
 
-def task_artifacts(run: Run, folder: Path, verbose: bool = True) -> list[Artifact]:
+def task_artifacts(run: Run, folder: Path, verbose: bool = True) -> list[Link]:
     """Print a task's results (``verbose``: every sample's line too) and write its text,
     comparison, curve and boundary files."""
     stem = run.task if run.split is None else f"{run.task}_split"
     judged = "all samples" if run.split is None else f"the held-out {1 - run.split:.0%}"
-    title = f"{TASK_TITLES[run.task]} ({describe(run.config)}), {judged}"
+    title = f"{TASK_TITLES[run.task]} ({run.config.name}), {judged}"
     where = "" if run.split is None else " (held-out samples only)"
     lines = sample_lines(run)
     header = f"== {title}: {run.result.message}, {run.seconds:.1f} s"
@@ -185,7 +184,7 @@ def task_artifacts(run: Run, folder: Path, verbose: bool = True) -> list[Artifac
         run.points, run.labels, run.predictions, folder / f"{stem}_comparison.png", title
     )
     curve = lab1_plots.plot_learning_curves(
-        {TASK_TITLES[run.task]: {legend(describe(run.config), run.result): run.result.losses}},
+        {TASK_TITLES[run.task]: {legend(run.config.name, run.result): run.result.losses}},
         folder / f"{stem}_learning_curve.png",
         f"Learning curve: {title}",
     )
@@ -197,19 +196,19 @@ def task_artifacts(run: Run, folder: Path, verbose: bool = True) -> list[Artifac
         f"Decision boundary: {TASK_TITLES[run.task]}{where}",
     )
     return [
-        Artifact(
-            text,
+        Link(
+            text.name,
             f"{stem} predictions",
             f"the lab's per-sample printout{where}: {run.mse:.5f} MSE, {run.accuracy:.2%} accuracy",
         ),
-        Artifact(
-            comparison,
+        Link(
+            comparison.name,
             f"{stem} ground truth vs prediction",
             f"labels beside the network's classes (red 0, blue 1){where}",
         ),
-        Artifact(curve, f"{stem} learning curve", f"epoch loss, log scale; {run.result.message}"),
-        Artifact(
-            boundary,
+        Link(curve.name, f"{stem} learning curve", f"epoch loss, log scale; {run.result.message}"),
+        Link(
+            boundary.name,
             f"{stem} decision boundary",
             "the network's output over the plane; the black line is output 0.5",
         ),
@@ -248,7 +247,7 @@ SWEEP_HEADINGS = {
 }
 
 
-def sweep_artifacts(kind: str, base: Config, lab: Lab, folder: Path) -> list[Artifact]:
+def sweep_artifacts(kind: str, base: Config, lab: Lab, folder: Path) -> list[Link]:
     """Run one sweep on both tasks; write its table, its curves and (activation) Figures 13-14."""
     settings = sweep_configs(kind, base)
     column, heading = SWEEP_HEADINGS[kind]
@@ -264,13 +263,11 @@ def sweep_artifacts(kind: str, base: Config, lab: Lab, folder: Path) -> list[Art
             print(f"  {kind} {label:>{width}} {task:>6}: {run.result.message} "
                   f"({run.seconds:.1f} s)")
         rows.append(lab1_tables.sweep_row(label, [runs[t] for t in TASKS]))
-    table = lab1_tables.markdown_table(
-        lab1_tables.sweep_header(column, [TASK_TITLES[t] for t in TASKS]), rows
-    )
-    print(table, flush=True)
+    table = lab1_tables.sweep_table(column, [TASK_TITLES[t] for t in TASKS], rows)
+    print(table.markdown(), flush=True)
     table_path = folder / f"sweep_{kind}.md"
     folder.mkdir(parents=True, exist_ok=True)
-    table_path.write_text(f"## {heading}\n\n{table}\n", encoding="utf-8")
+    table_path.write_text(f"## {heading}\n\n{table.markdown()}\n", encoding="utf-8")
     figure = lab1_plots.plot_learning_curves(
         curves,
         folder / f"sweep_{kind}_curves.png",
@@ -278,15 +275,15 @@ def sweep_artifacts(kind: str, base: Config, lab: Lab, folder: Path) -> list[Art
         legend_title=column,
     )
     artifacts = [
-        Artifact(
-            table_path,
+        Link(
+            table_path.name,
             f"{heading} (table)",
             "final MSE, accuracy and epochs per setting and task; 'diverged' where the "
             "loss became inf or nan",
             table=table,
         ),
-        Artifact(
-            figure,
+        Link(
+            figure.name,
             f"{heading} (learning curves)",
             "every setting's epoch loss on one log-scale figure per task",
         ),
@@ -308,8 +305,10 @@ def sweep_artifacts(kind: str, base: Config, lab: Lab, folder: Path) -> list[Art
                 else ("still works: the classes are linearly separable")
             )
             artifacts.append(
-                Artifact(
-                    path, f"{task} without activation", f"{verdict} ({run.accuracy:.0%} accuracy)"
+                Link(
+                    path.name,
+                    f"{task} without activation",
+                    f"{verdict} ({run.accuracy:.0%} accuracy)",
                 )
             )
     return artifacts
@@ -322,10 +321,10 @@ def run_lab(
     split: float | None = None,
     sweeps: Sequence[str] = (),
     verbose: bool = True,
-) -> list[Artifact]:
+) -> list[Link]:
     """Everything asked for, written under ``out`` with an ``index.html``; returns the files."""
     lab = Lab()
-    artifacts: list[Artifact] = []
+    artifacts: list[Link] = []
     for task in tasks:
         artifacts += task_artifacts(lab.run(task, config), out, verbose)
     if split is not None:
@@ -341,9 +340,7 @@ def run_lab(
         f"error per sample, online SGD with lr {config.lr:g}, up to {config.epochs} epochs, "
         f"early stop when the epoch loss changes by less than {config.eps:g}, seed {config.seed}."
     )
-    lab1_tables.write_index(
-        out, "Lab 1: backpropagation, reproduced on glassgrad", summary, artifacts
-    )
+    write_gallery(out, "Lab 1: backpropagation, reproduced on glassgrad", summary, artifacts)
     return artifacts
 
 

@@ -1,25 +1,51 @@
-"""The output report: each demo's files, linked from one out/index.html with a line each."""
+"""Report pages: the files each demo wrote, listed (out/index.html) or shown in place (Lab 1)."""
 
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from engine.table import markdown_table
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table's cells: written to a file as Markdown, shown on a page as HTML."""
+
+    header: list[str]
+    rows: list[list[str]]
+
+    def markdown(self) -> str:
+        """A GitHub-flavoured Markdown table, columns padded to line up."""
+        return markdown_table(self.header, self.rows)
+
+    def html(self) -> str:
+        """An HTML ``<table>``, every cell escaped."""
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.header)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
+            for row in self.rows
+        )
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 @dataclass(frozen=True)
 class Link:
-    """One file a demo wrote, as the report lists it.
+    """One file a demo wrote, as a report page lists or shows it.
 
     Attributes:
-        path: the file, relative to the report's folder (``"lab1/index.html"``).
+        path: the file, relative to the page's folder (``"lab1/index.html"``).
         title: a few words naming it.
         explanation: one line saying what a reader sees there.
+        table: the cells of a table file, so that a page showing files in place renders it.
     """
 
     path: str
     title: str
     explanation: str
+    table: Table | None = None
 
 
 @dataclass(frozen=True)
@@ -34,6 +60,11 @@ class Section:
 #: The look every report page shares; a page may add rules of its own.
 BASE_STYLE = ("body{font-family:system-ui,sans-serif;margin:2rem auto;padding:0 1rem;"
               "line-height:1.5}")
+#: What a page that shows its files in place adds: figures, and tables with ruled cells.
+SHOWN_STYLE = ("img{max-width:100%;border:1px solid #ddd}table{border-collapse:collapse}"
+               "td,th{border:1px solid #ccc;padding:.2rem .6rem;text-align:right}"
+               "figure{margin:1.5rem 0}")
+LISTED_STYLE = "li{margin:.3rem 0}code{background:#f3f3f3}"
 
 
 def write_page(folder: Path, title: str, body: list[str], style: str = "",
@@ -55,17 +86,39 @@ def write_page(folder: Path, title: str, body: list[str], style: str = "",
     return index
 
 
+def listed(section: Section) -> list[str]:
+    """A section as a heading, its summary and a list of its links, one line each."""
+    body = [f"<h2>{html.escape(section.heading)}</h2>",
+            f"<p>{html.escape(section.summary)}</p><ul>"]
+    body += [f'<li><a href="{html.escape(link.path)}">{html.escape(link.title)}</a>: '
+             f"{html.escape(link.explanation)}</li>" for link in section.links]
+    return [*body, "</ul>"]
+
+
+def shown(link: Link) -> str:
+    """A link as a figure: the picture itself for a PNG, the rendered table for a table file
+    (with a link to it), a link otherwise; the title and explanation as its caption."""
+    name = html.escape(link.path)
+    caption = f"<b>{html.escape(link.title)}</b>: {html.escape(link.explanation)}"
+    if link.path.endswith(".png"):
+        content = f'<img src="{name}" alt="{html.escape(link.title)}">'
+    elif link.table is not None:
+        content = link.table.html() + f'<p><a href="{name}">{name}</a></p>'
+    else:
+        content = f'<p><a href="{name}">{name}</a></p>'
+    return f"<figure><figcaption>{caption}</figcaption>{content}</figure>"
+
+
 def write_index(out_root: Path, sections: list[Section]) -> Path:
-    """Write ``out_root/index.html`` linking every section's files; returns its path."""
+    """Write ``out_root/index.html`` listing every section's files; returns its path."""
     body = ["<p>Everything <code>make demo</code> wrote, one line of explanation each.</p>"]
     for section in sections:
-        body.append(f"<h2>{html.escape(section.heading)}</h2>")
-        body.append(f"<p>{html.escape(section.summary)}</p><ul>")
-        for link in section.links:
-            body.append(
-                f'<li><a href="{html.escape(link.path)}">{html.escape(link.title)}</a>: '
-                f"{html.escape(link.explanation)}</li>"
-            )
-        body.append("</ul>")
-    return write_page(out_root, "glassgrad demos", body,
-                      "li{margin:.3rem 0}code{background:#f3f3f3}")
+        body += listed(section)
+    return write_page(out_root, "glassgrad demos", body, LISTED_STYLE)
+
+
+def write_gallery(folder: Path, title: str, summary: str, links: Sequence[Link]) -> Path:
+    """Write ``folder/index.html`` showing every file in place (see ``shown``); returns its
+    path."""
+    body = [f"<p>{html.escape(summary)}</p>", *(shown(link) for link in links)]
+    return write_page(folder, title, body, SHOWN_STYLE, width="70rem")

@@ -15,12 +15,7 @@ from viz.trace import trace
 
 def neuron_graph() -> Value:
     """The lecture's single neuron o = tanh(x1 w1 + x2 w2 + b) at the lecture's point."""
-    leaves = {name: Value(x, label=name) for name, x in worked.POINT.items()}
-    n = leaves["x1"] * leaves["w1"] + leaves["x2"] * leaves["w2"] + leaves["b"]
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o
+    return worked.lecture_neuron()["o"]
 
 
 def write(out: Path, k: int = 2, seed: int = 0) -> list[Link]:

@@ -16,11 +16,28 @@ from .modes import MODE
 if TYPE_CHECKING:
     from .value import Value
 
-# Frames in these folders are the library's own; the user's line is the first frame outside.
-_LIBRARY_DIRS = tuple(
-    os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), name) + os.sep
-    for name in ("engine", "nn")
-)
+
+def _as_folder(path: str) -> str:
+    return os.path.join(os.path.abspath(path), "")  # with the trailing separator: "nn/" != "nnx/"
+
+
+# Frames from files in these folders are library code; the line anomaly mode names is the first
+# frame outside them. The engine lists itself; a library on top adds its own folder (the engine
+# must not know the floors above it).
+_library_folders: tuple[str, ...] = (_as_folder(os.path.dirname(__file__)),)
+
+
+def register_library_folder(folder: str) -> None:
+    """Treat frames from files under ``folder`` as library code, as the engine's own: the line
+    anomaly mode names for a node is then the first frame outside all of them, the user's.
+
+    A library that makes nodes for its users calls this once for its package folder (``nn``
+    does, in its ``__init__``). Registering a folder twice is harmless.
+    """
+    global _library_folders
+    path = _as_folder(folder)
+    if path not in _library_folders:
+        _library_folders = (*_library_folders, path)
 
 
 @contextmanager
@@ -47,14 +64,14 @@ def detect_anomaly() -> Iterator[None]:
 
 
 def _user_frame() -> tuple[str, int, str] | None:
-    """(file, line, function) of the innermost caller outside the engine and nn packages."""
+    """(file, line, function) of the innermost caller outside the registered library folders."""
     frame = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename
         if filename.startswith("<"):  # <stdin>, <doctest ...>, <frozen ...>: keep as named
             if not filename.startswith("<frozen"):
                 return filename, frame.f_lineno, frame.f_code.co_name
-        elif not os.path.abspath(filename).startswith(_LIBRARY_DIRS):
+        elif not os.path.abspath(filename).startswith(_library_folders):
             return os.path.abspath(filename), frame.f_lineno, frame.f_code.co_name
         frame = frame.f_back  # type: ignore[assignment]
     return None

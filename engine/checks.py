@@ -11,6 +11,7 @@ from typing import Any
 from .functional import grad
 from .modes import no_grad
 from .numeric import close
+from .table import text_table
 from .value import Value
 
 Inputs = Sequence[float] | Mapping[str, float]
@@ -80,11 +81,7 @@ class CheckReport:
             )
             for row in self.rows
         ]
-        widths = [max(len(cells[i]) for cells in [header, *lines]) for i in range(len(header))]
-        text = [
-            "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
-            for cells in [header, *lines]
-        ]
+        text = text_table(header, lines).splitlines()
         verdict = "ok" if self.ok else "FAILED"
         text.append(
             f"output: engine {self.output!r}, {self.reference} {self.reference_output!r}; "

@@ -11,7 +11,15 @@ from typing import Any, overload
 from . import jit_batch
 from .codegen import Generated, JitError, generate
 from .graph import topological_order
-from .jit_args import Statics, fill_aux, flatten_call, rebuild_call, split_output, statics_of
+from .jit_args import (
+    Output,
+    Statics,
+    fill_aux,
+    flatten_call,
+    rebuild_call,
+    split_output,
+    statics_of,
+)
 from .jit_check import JitMismatchError, check_call
 from .jit_trace import (
     Entry,
@@ -69,11 +77,17 @@ class JitFunction:
     def __repr__(self) -> str:
         return f"jit({self.__name__}, traces={self.traces}, check={self.check})"
 
-    def _entry(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Entry, list[Any]]:
+    def _entry(self, args: tuple[Any, ...], kwargs: dict[str, Any],
+               batch_only: bool = False) -> tuple[Entry, list[Any]]:
         """The compiled entry for this call's structure (tracing it the first time), and the
-        call's flat leaves."""
+        call's flat leaves; ``batch_only``: refuse a call with no array before tracing it."""
         leaves: list[Any] = []
         key = flatten_call(args, kwargs, self._statics, leaves)
+        if batch_only and not any(jit_batch.is_array(leaf) for leaf in leaves):
+            raise ValueError(
+                f"{self.__name__}.per_sample needs at least one NumPy array argument (a batch); "
+                "for numbers and Values call the function itself"
+            )
         entry = self._cache.get(key)
         if entry is None:
             with cyclic_gc_paused():  # a big graph and its source hold no cycles to find
@@ -96,16 +110,11 @@ class JitFunction:
         if self.check:
             check_call(self.__name__, self._rerun(args, kwargs), entry, leaves, out,
                        run.per_sample, aux)
-        return self._returned(entry, node, [Value(x) for x in aux])
-
-    def _returned(self, entry: Entry, node: Value, aux: list[Any]) -> Any:
-        template = entry.output.aux
-        if template is None:
+        if entry.output.aux is None:
             return node
-        for value, traced in zip(aux, entry.output.aux_values, strict=True):
-            if isinstance(value, Value):
-                value.label = traced.label
-        return (node, *fill_aux(template, aux))
+        traced = entry.output.aux_values
+        values = [Value(x, label=v.label) for x, v in zip(aux, traced, strict=True)]
+        return (node, *fill_aux(entry.output.aux, values))
 
     def _call_batch(self, args: tuple[Any, ...], kwargs: dict[str, Any], leaves: list[Any],
                     entry: Entry) -> Any:
@@ -129,7 +138,7 @@ class JitFunction:
                 check_call(self.__name__, rerun, entry, jit_batch.sample(batch, shape, index),
                            float(outs[index]), grads, [float(a.flat[index]) for a in aux],
                            where, rtol=1e-9, atol=1e-12)
-        return self._returned(entry, node, aux)
+        return node if entry.output.aux is None else (node, *fill_aux(entry.output.aux, aux))
 
     def per_sample(self, *args: Any, **kwargs: Any) -> Any:
         """``fn``'s value for every sample of a batch call, as a float64 NumPy array.
@@ -139,12 +148,7 @@ class JitFunction:
         array too). No graph is recorded and no gradient is computed: for predictions over a
         grid, per-sample losses or accuracy. Traces as a call would (the same cache).
         """
-        entry, leaves = self._entry(args, kwargs)
-        if not entry.batch:
-            raise ValueError(
-                f"{self.__name__}.per_sample needs at least one NumPy array argument (a batch); "
-                "for numbers and Values call the function itself"
-            )
+        entry, leaves = self._entry(args, kwargs, batch_only=True)
         batch, shape = jit_batch.as_batch(leaves)
         data = entry.batch_data(batch)
         with jit_batch.quiet():
@@ -166,6 +170,18 @@ class JitFunction:
                ) -> Callable[[list[Value], Recorder], object]:
         return lambda fresh, recorder: self._run_traced(args, kwargs, fresh, recorder)
 
+    def _warn_frozen(self, output: Output) -> None:
+        """One warning per plain number among the auxiliary outputs: it will never change."""
+        for where, number in output.frozen:
+            warnings.warn(
+                f"engine.jit: {self.__name__}'s auxiliary output {where} is the plain number "
+                f"{number!r}, computed when the function was traced: every later call returns "
+                "it unchanged (numbers read from .data are frozen); return a Value to get each "
+                "call's number",
+                UserWarning,
+                stacklevel=5,  # the caller of the jitted function
+            )
+
     def _trace(self, args: tuple[Any, ...], kwargs: dict[str, Any], leaves: list[Any]) -> Entry:
         started = time.perf_counter()
         batch = any(jit_batch.is_array(leaf) for leaf in leaves)
@@ -181,15 +197,7 @@ class JitFunction:
                 error.add_note(f"engine.jit: this call passed NumPy arrays. {jit_batch.BATCH_RULE}")
             raise
         output = split_output(result, self.__name__)
-        for where, number in output.frozen:
-            warnings.warn(
-                f"engine.jit: {self.__name__}'s auxiliary output {where} is the plain number "
-                f"{number!r}, computed when the function was traced: every later call returns "
-                "it unchanged (numbers read from .data are frozen); return a Value to get each "
-                "call's number",
-                UserWarning,
-                stacklevel=4,
-            )
+        self._warn_frozen(output)
         out = output.value
         order = topological_order(out)
         every = union_order([out, *output.aux_values]) if output.aux_values else order

@@ -27,3 +27,26 @@ def get_activation(name: str) -> Callable[[Value], Value]:
     except (KeyError, TypeError):
         choices = ", ".join(repr(key) for key in ACTIVATIONS)
         raise ValueError(f"unknown activation {name!r}; expected one of {choices}") from None
+
+
+def resolve_activation(activation: str | bool | None, nonlin: bool | None) -> str:
+    """The activation a Neuron or Layer applies, from glassgrad's ``activation`` or micrograd's
+    ``nonlin`` (True: ReLU, False: linear; a bool given in ``activation``'s place, as in
+    micrograd's ``Neuron(2, False)``, means the same). Neither given: ``"relu"``."""
+    if isinstance(activation, bool):
+        if nonlin is not None:
+            raise TypeError(
+                f"got nonlin twice: positionally ({activation!r}) and as nonlin={nonlin!r}"
+            )
+        activation, nonlin = None, activation
+    if nonlin is None:
+        name = "relu" if activation is None else activation
+        get_activation(name)
+        return name
+    if not isinstance(nonlin, bool):
+        raise TypeError(f"nonlin must be True (ReLU) or False (linear), got {nonlin!r}")
+    if activation is not None:
+        raise ValueError(
+            f"give activation={activation!r} or micrograd's nonlin={nonlin!r}, not both"
+        )
+    return "relu" if nonlin else "linear"

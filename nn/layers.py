@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from engine import Value, name_scope
 
-from .activations import get_activation
+from .activations import get_activation, resolve_activation
 from .module import Module
 
 Seed = int | random.Random | None
@@ -45,7 +45,10 @@ class Neuron(Module):
 
     Args:
         nin: number of inputs.
-        activation: ``"relu"``, ``"tanh"``, ``"sigmoid"`` or ``"linear"`` (identity).
+        activation: ``"relu"`` (the default), ``"tanh"``, ``"sigmoid"`` or ``"linear"``
+            (identity).
+        nonlin: micrograd's spelling: True is ReLU, False is linear (``Neuron(2, nonlin=False)``,
+            or ``Neuron(2, False)`` as micrograd allows); give it or ``activation``, not both.
         seed: an int, a ``random.Random`` to draw from, or None for an unseeded one.
         name: the neuron's number, such as ``"1.3"``; empty for a lone neuron.
         weight_scale: the half-width of the uniform weight distribution (> 0).
@@ -54,8 +57,9 @@ class Neuron(Module):
     def __init__(
         self,
         nin: int,
-        activation: str = "relu",
+        activation: str | bool | None = None,
         *,
+        nonlin: bool | None = None,
         seed: Seed = None,
         name: str = "",
         weight_scale: float = 1.0,
@@ -63,8 +67,8 @@ class Neuron(Module):
         self.nin = _check_width(nin, "Neuron nin")
         if not (isinstance(weight_scale, int | float) and 0.0 < weight_scale < math.inf):
             raise ValueError(f"weight_scale must be a positive finite number, got {weight_scale!r}")
-        self.activation = activation
-        self._act = get_activation(activation)
+        self.activation = resolve_activation(activation, nonlin)
+        self._act = get_activation(self.activation)
         self.name = name
         self._scope = f"Neuron {name}" if name else "Neuron"
         rng = make_rng(seed)
@@ -98,21 +102,24 @@ class Layer(Module):
     whatever ``nout`` is (a width-1 layer returns a list of one).
 
     The layer's nodes carry the scope ``Layer <index>``; its neurons are numbered
-    ``<index>.1`` to ``<index>.<nout>``.
+    ``<index>.1`` to ``<index>.<nout>``. ``activation`` and micrograd's ``nonlin`` are as for
+    ``Neuron`` (``Layer(3, 4, nonlin=False)`` is a linear layer).
     """
 
     def __init__(
         self,
         nin: int,
         nout: int,
-        activation: str = "relu",
+        activation: str | bool | None = None,
         *,
+        nonlin: bool | None = None,
         seed: Seed = None,
         index: int = 1,
         weight_scale: float = 1.0,
     ) -> None:
         self.nin = _check_width(nin, "Layer nin")
         self.nout = _check_width(nout, "Layer nout")
+        activation = resolve_activation(activation, nonlin)
         self.activation = activation
         self.index = index
         self._scope = f"Layer {index}"
@@ -137,7 +144,9 @@ class Layer(Module):
 
 class MLP(Module):
     """A multilayer perceptron, micrograd's ``MLP(nin, nouts)``: hidden layers apply
-    ``activation`` (ReLU by default), the last layer is linear.
+    ``activation`` (ReLU by default), the last layer ``output_activation`` (linear by default,
+    as in micrograd). The lecture's network, tanh in every layer, output included, is
+    ``MLP(3, [4, 4, 1], "tanh", output_activation="tanh")``.
 
     ``MLP(2, [16, 16, 1])`` is 2 inputs -> 16 -> 16 -> 1 output: 337 parameters. Calling the
     model on one input vector returns a single Value when the last layer has width 1 (as
@@ -149,6 +158,7 @@ class MLP(Module):
         nouts: the width of each layer, the output layer last.
         activation: for the hidden layers: ``"relu"``, ``"tanh"``, ``"sigmoid"`` or
             ``"linear"`` (no non-linearity at all).
+        output_activation: for the last layer, one of the same names (``"linear"``).
         seed: an int or a ``random.Random`` for the weights (see ``Neuron``); the same seed
             gives the same network.
         weight_scale: weights start uniform on [-weight_scale, weight_scale], biases at 0.
@@ -160,21 +170,27 @@ class MLP(Module):
         nouts: Sequence[int],
         activation: str = "relu",
         *,
+        output_activation: str = "linear",
         seed: Seed = None,
         weight_scale: float = 1.0,
     ) -> None:
         if isinstance(nouts, int | str) or not nouts:
             raise ValueError(f"MLP nouts must be a non-empty list of layer widths, got {nouts!r}")
-        get_activation(activation)  # fail on a bad name before building anything
+        # fail on a bad name before building anything
+        for name in (activation, output_activation):
+            if not isinstance(name, str):
+                raise TypeError(f"MLP activations are names such as 'tanh', got {name!r}")
+            get_activation(name)
         rng = make_rng(seed)
         sizes = [_check_width(nin, "MLP nin"), *nouts]
         last = len(nouts)
         self.activation = activation
+        self.output_activation = output_activation
         self.layers = [
             Layer(
                 sizes[i - 1],
                 sizes[i],
-                activation if i < last else "linear",
+                activation if i < last else output_activation,
                 seed=rng,
                 index=i,
                 weight_scale=weight_scale,
@@ -206,7 +222,8 @@ class MLP(Module):
         widths = [layer.nout for layer in self.layers]
         returns = "one Value" if self.nout == 1 else f"a list of {self.nout} Values"
         lines = [
-            f"MLP({self.nin} -> {widths}, {self.activation} hidden, linear output, "
+            f"MLP({self.nin} -> {widths}, {self.activation} hidden, "
+            f"{self.output_activation} output, "
             f"{self.num_parameters()} parameters; returns {returns})"
         ]
         lines += [f"  {layer!r}" for layer in self.layers]

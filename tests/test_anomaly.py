@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import inspect
 import math
+import os
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -168,3 +171,45 @@ def test_a_node_made_inside_nn_is_blamed_on_the_users_line() -> None:
         loss(out)
     assert str(error.value).startswith("**2 gave inf from finite inputs")
     assert f"{__file__}:{line_of('# the loss line', loss)} in loss" in str(error.value)
+
+
+def test_the_engine_skips_only_the_folders_registered_with_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine lists no folder above it: nn registers itself, and any library can do the
+    same. Without its registration a node made inside nn is blamed on nn's own line."""
+    from engine import anomaly
+    from nn import MLP
+
+    monkeypatch.setattr(anomaly, "_library_folders", anomaly._library_folders)
+    engine_only = tuple(f for f in anomaly._library_folders if f.endswith(f"engine{os.sep}"))
+    assert len(engine_only) == 1 and len(anomaly._library_folders) >= 2  # nn registered itself
+    model = MLP(1, [1], activation="linear", seed=0)
+    model.parameters()[0].data = 1e200
+    monkeypatch.setattr(anomaly, "_library_folders", engine_only)
+    with pytest.raises(FloatingPointError) as error, detect_anomaly():
+        model([1e200])
+    assert f"{os.sep}nn{os.sep}layers.py:" in str(error.value)
+
+    # A library of one's own: its frames are skipped once its folder is registered.
+    library = tmp_path / "mylib"
+    library.mkdir()
+    (library / "blow.py").write_text(
+        "def square(v):\n    return v * v  # inside the library\n", encoding="utf-8"
+    )
+    monkeypatch.syspath_prepend(str(library))
+    import blow  # type: ignore[import-not-found]
+
+    def caller() -> Value:
+        return blow.square(Value(1e200))  # the caller's line
+
+    with pytest.raises(FloatingPointError) as error, detect_anomaly():
+        caller()
+    assert "# inside the library" in str(error.value)
+    anomaly.register_library_folder(str(library))
+    anomaly.register_library_folder(str(library) + os.sep)  # twice: registered once
+    assert anomaly._library_folders.count(os.path.join(str(library), "")) == 1
+    with pytest.raises(FloatingPointError) as error, detect_anomaly():
+        caller()
+    assert f"{__file__}:{line_of('# the caller', caller)} in caller" in str(error.value)
+    monkeypatch.delitem(sys.modules, "blow")

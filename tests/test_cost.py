@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
 
 from demos import abc, abc_hand, cost
-from engine import Value, linalg
+from engine import Value, linalg, no_grad
 from tests.support import png_size
 
 
@@ -114,3 +115,42 @@ def test_a_single_size_is_tabled_and_plotted_without_slopes(tmp_path: Path,
     printed = capsys.readouterr().out
     assert "K=2" in printed and "log-log slopes" not in printed
     png_size(tmp_path / "cost.png")
+
+
+def _one_sided(loss_fn: Callable[[], Value], params: Sequence[Value]) -> list[float]:
+    """(L(p + h) - L(p)) / h: P + 1 forward passes, a method the study does not ship."""
+    grads = []
+    with no_grad():
+        base = loss_fn().data
+        for p in params:
+            x = p.data
+            p.data = x + 1e-7
+            grads.append((loss_fn().data - base) / 1e-7)
+            p.data = x
+    return grads
+
+
+def test_a_third_method_gets_its_own_columns_slopes_and_points(tmp_path: Path) -> None:
+    third = cost.Method("os", "one-sided differences", "one-sided", "PN",
+                        nodes=lambda p, n: p * n, gradients=_one_sided, max_runs=1)
+    methods = (*cost.METHODS, third)
+    rows = []
+    for k in (2, 3):
+        graph = abc.build_from_floats(*abc.random_point(k, seed=5))
+
+        def loss_fn(graph: abc.AbcGraph = graph) -> Value:
+            return abc.build(graph.x, graph.A, graph.B, graph.C).L
+
+        params = linalg.parameters(graph.A, graph.B, graph.C)
+        rows.append(cost.measure(f"K={k}", loss_fn, params, budget=0.0, methods=methods))
+    costs = rows[0].costs
+    assert list(costs) == ["backprop", "fd", "os"]
+    assert costs["os"].nodes == 12 * 25 and costs["backprop"].max_rel_diff == 0.0
+    assert 1e-9 < costs["os"].max_rel_diff < 1e-4 and costs["fd"].max_rel_diff < 1e-8
+    header = cost.format_table(rows, methods).splitlines()[0].split()
+    assert " ".join(header[5:]) == (
+        "backprop nodes fd nodes os nodes backprop s fd s os s fd / backprop os / backprop "
+        "fd max rel diff os max rel diff")
+    assert set(cost.slopes(rows, methods)) == {
+        f"{m} {what}" for what in ("time", "nodes") for m in ("backprop", "fd", "os")}
+    png_size(cost.plot(rows, tmp_path / "three.png", "three methods", rows[:1], methods))

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from demos import lab1
-from demos.lab1_tables import markdown_table, parse_markdown_table, sweep_header, sweep_row
+from demos.lab1_tables import parse_markdown_table, sweep_header, sweep_row
+from engine.table import markdown_table
 from tests.support import png_size
 
 

@@ -82,6 +82,38 @@ def test_mistakes_raise_messages_that_name_them() -> None:
         MLP(0, [3, 1])
 
 
+def test_output_activation_and_micrograds_nonlin_spellings() -> None:
+    lecture = MLP(3, [4, 4, 1], "tanh", output_activation="tanh", seed=0)
+    assert [layer.activation for layer in lecture.layers] == ["tanh", "tanh", "tanh"]
+    assert repr(lecture).startswith("MLP(3 -> [4, 4, 1], tanh hidden, tanh output, 41 parameters")
+    out = lecture([2.0, 3.0, -1.0])
+    assert out._op == "tanh" and -1.0 < out.data < 1.0
+    # micrograd: Neuron(nin, nonlin=True) is ReLU, nonlin=False linear, also positionally.
+    assert Neuron(2).activation == "relu" == Neuron(2, nonlin=True).activation
+    assert Neuron(2, nonlin=False).activation == "linear" == Neuron(2, False).activation
+    assert Neuron(2, True).activation == "relu"
+    assert [n.activation for n in Layer(3, 2, nonlin=False).neurons] == ["linear", "linear"]
+    assert Layer(3, 2, False).activation == "linear" and Layer(3, 2).activation == "relu"
+    x = [Value(-1.0), Value(-2.0)]
+    neuron = Neuron(2, nonlin=False, seed=0)
+    expected = neuron.w[0].data * -1.0 + neuron.w[1].data * -2.0
+    assert neuron(x).data == pytest.approx(expected, rel=1e-15)  # not clipped by a ReLU
+
+
+def test_spelling_mistakes_raise_messages() -> None:
+    with pytest.raises(ValueError, match=re.escape(
+            "give activation='tanh' or micrograd's nonlin=True, not both")):
+        Neuron(2, "tanh", nonlin=True)
+    with pytest.raises(TypeError, match=re.escape("got nonlin twice: positionally (False)")):
+        Layer(2, 3, False, nonlin=False)
+    with pytest.raises(TypeError, match=re.escape("nonlin must be True (ReLU) or False (linear)")):
+        Neuron(2, nonlin=1)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=re.escape("unknown activation 'softmax'")):
+        MLP(2, [3, 1], output_activation="softmax")
+    with pytest.raises(TypeError, match=re.escape("MLP activations are names such as 'tanh'")):
+        MLP(2, [3, 1], False)  # type: ignore[arg-type]
+
+
 def test_zero_grad_clears_every_parameter() -> None:
     model = MLP(2, [3, 1], seed=0)
     mse_loss(model([1.0, -1.0]), 1.0).backward()
@@ -123,11 +155,16 @@ def _torch_mlp(model: MLP):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.torch
-@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "linear"])
-def test_mlp_and_mse_gradients_match_torch(activation: str) -> None:
+@pytest.mark.parametrize(
+    ("activation", "output"),
+    [("relu", "linear"), ("tanh", "linear"), ("sigmoid", "linear"), ("linear", "linear"),
+     ("tanh", "tanh"), ("relu", "sigmoid")],
+)
+def test_mlp_and_mse_gradients_match_torch(activation: str, output: str) -> None:
     import torch
 
-    model = MLP(3, [5, 4, 2], activation, seed=11)
+    model = MLP(3, [5, 4, 2], activation, output_activation=output, seed=11)
+    assert [layer.activation for layer in model.layers] == [activation, activation, output]
     rng = random.Random(5)
     xs = [[rng.uniform(-2, 2) for _ in range(3)] for _ in range(4)]
     targets = [[rng.uniform(-1, 1) for _ in range(2)] for _ in range(4)]
@@ -137,14 +174,11 @@ def test_mlp_and_mse_gradients_match_torch(activation: str) -> None:
     loss.backward()
 
     layers = _torch_mlp(model)
-    act = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid, "linear": lambda t: t}[
-        activation
-    ]
+    acts = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid,
+            "linear": lambda t: t}
     h = torch.tensor(xs, dtype=torch.float64)
     for i, linear in enumerate(layers):
-        h = linear(h)
-        if i < len(layers) - 1:
-            h = act(h)
+        h = acts[activation if i < len(layers) - 1 else output](linear(h))
     reference = torch.nn.functional.mse_loss(h, torch.tensor(targets, dtype=torch.float64))
     reference.backward()
     assert loss.data == pytest.approx(reference.item(), rel=1e-12)

@@ -6,7 +6,6 @@ import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from demos.abc.graph import build, random_matrix
 from demos.abc_hand import Mat, Vec
@@ -14,6 +13,7 @@ from engine import Value, linalg, no_grad
 from engine.linalg import Matrix
 from nn import Module, TrainOptions, eager_step
 from nn import train as nn_train
+from nn.steps import Forward, LossFn
 
 
 class AbcLoss(Module):
@@ -82,10 +82,11 @@ def train(k: int = 3, n: int = 100, lr: float = 0.2, epochs: int = 100, seed: in
     inputs = [[rng.uniform(-1.0, 1.0) for _ in range(k)] for _ in range(n)]
     losses: list[float] = []
 
-    def step(*args: Any) -> float:
+    def step(forward: Forward, loss_fn: LossFn, xs: Sequence[Sequence[float]],
+             targets: Sequence[float]) -> float:
         # nn.train's epoch loss is (loss * N) / N, which can be an ulp off the mean loss itself:
         # keep each update's loss as the step computed it.
-        losses.append(eager_step(*args))
+        losses.append(eager_step(forward, loss_fn, xs, targets))
         return losses[-1]
 
     if epochs:
