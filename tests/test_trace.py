@@ -10,7 +10,7 @@ import pytest
 from engine import Value, backward_steps, topological_order
 from tests.support import issue_graph
 from viz.format import float_text
-from viz.trace import format_step, step_names, trace, trace_markdown
+from viz.trace import format_step, text_names, trace, trace_markdown
 
 
 def neuron() -> tuple[Value, dict[str, Value]]:
@@ -26,18 +26,18 @@ def neuron() -> tuple[Value, dict[str, Value]]:
 
 def test_the_chain_rule_form_by_hand() -> None:
     z, _, _ = issue_graph()
-    # The constant 2.0 is unlabelled: it is named #3 by its place in the topological order.
+    # The constant 2.0 is unlabelled: it is named by its value, and listed after the inputs.
     assert [n.label for n in topological_order(z)][3] == ""
     assert trace(z) == (
         "backward of z: 3 steps, each node's grad is dz/d(node)\n"
         "step 1  z (+): grad 1.0  ->  u.grad += 1.0 x 1.0 = 1.0;  v.grad += 1.0 x 1.0 = 1.0\n"
-        "step 2  u (*): grad 1.0  ->  a.grad += 2.0 x 1.0 = 2.0;  #3.grad += 3.0 x 1.0 = 3.0\n"
+        "step 2  u (*): grad 1.0  ->  a.grad += 2.0 x 1.0 = 2.0;  const 2.grad += 3.0 x 1.0 = 3.0\n"
         "step 3  v (*): grad 1.0  ->  a.grad += -4.0 x 1.0 = -4.0 (now -2.0);  "
         "b.grad += 3.0 x 1.0 = 3.0\n"
         "leaf gradients:\n"
         "  a = 3.0: grad -2.0\n"
         "  b = -4.0: grad 3.0\n"
-        "  #3 = 2.0: grad 3.0\n"
+        "  const 2 = 2.0: grad 3.0\n"
     )
 
 
@@ -89,8 +89,8 @@ def test_fan_out_and_a_repeated_parent_show_the_running_sum() -> None:
 def test_duplicate_labels_get_their_position() -> None:
     x, y = Value(1.0, label="x"), Value(2.0, label="x")
     s = x + y
-    names = step_names(topological_order(s))
-    assert sorted(names.values()) == ["#2", "x#0", "x#1"]
+    names = text_names(topological_order(s))
+    assert sorted(names.values()) == ["f", "x#0", "x#1"]  # an unlabelled root is f
     assert "x#0.grad += 1.0 x 1.0 = 1.0" in trace(s)
 
 
@@ -124,9 +124,9 @@ def test_format_step_while_walking_by_hand() -> None:
     lines = [format_step(step) for step in backward_steps(out)]
     e2 = float_text(math.exp(2.0))
     assert lines == [
-        f"(exp) (exp): grad 1.0  ->  (*).grad += {e2} x 1.0 = {e2}",
-        f"(*) (*): grad {e2}  ->  a.grad += 4.0 x {e2} = {float_text(4 * math.exp(2.0))};  "
-        f"const 4.0.grad += 0.5 x {e2} = {float_text(0.5 * math.exp(2.0))}",
+        f"exp (exp): grad 1.0  ->  *.grad += {e2} x 1.0 = {e2}",
+        f"* (*): grad {e2}  ->  a.grad += 4.0 x {e2} = {float_text(4 * math.exp(2.0))};  "
+        f"const 4.grad += 0.5 x {e2} = {float_text(0.5 * math.exp(2.0))}",
     ]
 
 

@@ -16,12 +16,17 @@ from typing import Any
 from engine import Value, origin
 
 from . import style
+from .cost import LayoutCost, layout_cost
 from .format import DIGITS, compact, full, record_text
 from .names import describe, op_node_name
 from .paths import chain_rule_paths
 from .scene import DEFAULT_MAX_NODES, Scene, Selection, box_outputs, select_scene
 from .scopes import Collapse, leaf_name, parent_scope, prefixes
 from .styling import Styling
+
+#: Past these (``viz.cost.LayoutCost``) dot is told to stop refining sooner (``layout_limits``).
+POSITION_CAP_FROM = 3000
+CROSSING_CAP_FROM = 150_000
 
 #: How many chain-rule paths the caption lists per highlighted node.
 DEFAULT_PATH_LIMIT = 8
@@ -45,6 +50,11 @@ class DrawOptions:
     digits: int = DIGITS
     path_limit: int = DEFAULT_PATH_LIMIT
     anomalies: bool = False
+    #: Give every node, op node and edge an SVG id (``v3``, ``v3op``, ``v3-in0``, ``v3-out``,
+    #: boxes ``s0``) for a page that updates one drawing in place (see ``viz.layout``).
+    element_ids: bool = False
+    #: Refuse at once a scene dot would take more than seconds on (``viz.cost``).
+    guard: bool = True
 
     def __post_init__(self) -> None:
         if self.rankdir not in RANKDIRS:
@@ -70,6 +80,7 @@ def draw_dot(
     digits: int = DIGITS,
     path_limit: int = DEFAULT_PATH_LIMIT,
     anomalies: bool = False,
+    guard: bool = True,
 ) -> Any:
     """Draw the graph ``root`` depends on as a ``graphviz.Digraph`` (shown inline in Jupyter).
 
@@ -90,8 +101,8 @@ def draw_dot(
         clusters: group nodes into boxes by their ``scope`` (``nn`` modules set it).
         collapse: ``"neuron"``, ``"layer"`` or a set of scope names: draw each such scope as one
             box showing its output's data and grad.
-        max_nodes: raise ``ValueError`` instead of drawing more nodes than this (``None``: no
-            limit).
+        max_nodes: raise ``ValueError`` instead of drawing more nodes than this (``None``, the
+            default: no count; ``guard`` judges the shape).
         slice: a Value or several: draw only the nodes on paths between root and them.
         params: the model's parameters; when given, other labelled leaves are drawn as inputs.
             Without it every labelled leaf is drawn as a parameter, unlabelled leaves as
@@ -99,6 +110,9 @@ def draw_dot(
         format: the Digraph's output format for ``render`` and Jupyter (``"svg"``, ``"png"``...).
         digits: significant digits of the numbers shown; tooltips hold every digit.
         path_limit: the caption lists at most this many paths per highlighted node.
+        guard: predict dot's time from the graph's shape (``viz.cost.layout_cost``: edges
+            spanning many ranks, wide ranks) and refuse at once what would take minutes;
+            ``guard=False`` draws anyway.
         anomalies: draw nodes whose data is inf or nan in red, and the first of them (finite
             inputs, non-finite result: where the trouble started) in bold, with the line that
             made it in its tooltip and the caption when the graph was built inside
@@ -111,12 +125,13 @@ def draw_dot(
     Raises:
         TypeError: ``root`` (or a highlight/slice entry) is not a Value.
         ValueError: a highlight/slice node is not in the graph, an unknown ``rankdir``,
-            or more than ``max_nodes`` nodes to draw (the message suggests collapse= or slice=).
+            more than ``max_nodes`` nodes to draw, or (with ``guard``) a shape that dot would
+            lay out for minutes (the messages suggest collapse= or slice=).
     """
     if not isinstance(root, Value):
         raise TypeError(f"draw_dot needs a Value as root, got {root!r} ({type(root).__name__})")
     options = DrawOptions(rankdir, show_grad, show_local, clusters, params, format, digits,
-                          path_limit, anomalies)
+                          path_limit, anomalies, guard=guard)
     scene = select_scene(root, highlight=highlight, slice=slice, collapse=collapse,
                          max_nodes=max_nodes)
     return draw_scene(scene, options)
@@ -128,6 +143,7 @@ def draw_scene(
     *,
     grads: Mapping[Value, float | None] | None = None,
     focus: Value | None = None,
+    names: Mapping[Value, str] | None = None,
 ) -> Any:
     """Emit the DOT drawing of a scene chosen by ``viz.scene.select_scene``.
 
@@ -138,6 +154,8 @@ def draw_scene(
             step-through flipbook uses this for grads not computed yet).
         focus: a node to emphasise, with the edges into its op (the grads its backward step
             adds to) drawn in orange (select the scene with the same ``focus=`` to check it).
+        names: a name to write in the record of each unlabelled node given one (the flipbook
+            names every node its text speaks of).
 
     Returns:
         A ``graphviz.Digraph`` (see ``draw_dot``).
@@ -145,6 +163,7 @@ def draw_scene(
     from .render import drawing_class
 
     options = options or DrawOptions()
+    cost = guard_layout(scene, options)
     looks = Styling(scene, options.params, focus, options.anomalies)
 
     def grad_of(node: Value) -> float | None:
@@ -160,7 +179,7 @@ def draw_scene(
         edge_attr=style.EDGE,
     )
     sheets = _Clusters(drawing, options.clusters)
-    _emit_values(drawing, sheets, scene, looks, options, grad_of)
+    _emit_values(drawing, sheets, scene, looks, options, grad_of, names or {})
     _emit_boxes(sheets, scene, options, grad_of)
     _emit_edges(drawing, scene, looks, options)
     sheets.close()
@@ -170,6 +189,9 @@ def draw_scene(
         # the two edges of a * a too). Every pair of boxes crosses alike, so dot's second
         # crossing pass only shuffles them: without it they stay in reading order.
         drawing.attr(concentrate="true", remincross="false")
+    limits = layout_limits(cost)
+    if limits:
+        drawing.attr(**limits)
     caption = []
     first_bad = looks.first_bad
     digits = options.digits
@@ -188,6 +210,32 @@ def draw_scene(
     return drawing
 
 
+def guard_layout(scene: Scene, options: DrawOptions) -> LayoutCost:
+    """dot's predicted work for ``scene``; with ``options.guard`` a ``ValueError`` at once when
+    it would take more than seconds (the message says how to draw less)."""
+    cost = layout_cost(scene, options.show_local)
+    reason = cost.too_slow()
+    if options.guard and reason:
+        raise ValueError(
+            f"the graph is too big a shape to lay out in seconds: {reason}; draw less of it "
+            "with collapse='neuron' or collapse='layer' (graphs built by nn), slice=param (only "
+            "the paths between the root and param), or pass guard=False to wait for dot"
+        )
+    return cost
+
+
+def layout_limits(cost: LayoutCost) -> dict[str, str]:
+    """Graphviz's own caps on its work for a costly shape: ``nslimit`` bounds the network
+    simplex that positions nodes (its iterations, per node), ``mclimit`` the crossing
+    minimisation's passes. Small graphs get none, so their layout is dot's best."""
+    limits = {}
+    if cost.positioned > POSITION_CAP_FROM:
+        limits["nslimit"] = "0.5"
+    if cost.crossing_work > CROSSING_CAP_FROM:
+        limits["mclimit"] = "0.3"
+    return limits
+
+
 def _record(fields: list[str], options: DrawOptions) -> str:
     """Record fields joined; braces turn them across the rank direction for LR and RL."""
     label = " | ".join(fields)
@@ -199,7 +247,7 @@ def _grad_field(grad: float | None, digits: int) -> str:
 
 
 def _emit_values(drawing: Any, sheets: _Clusters, scene: Scene, looks: Styling,
-                 options: DrawOptions, grad_of: Any) -> None:
+                 options: DrawOptions, grad_of: Any, names: Mapping[Value, str]) -> None:
     """Value nodes outside boxes, each with the op node that makes it."""
     op_of = set(scene.with_op)
     for node in scene.drawn:
@@ -207,18 +255,21 @@ def _emit_values(drawing: Any, sheets: _Clusters, scene: Scene, looks: Styling,
             continue
         name = scene.names[node]
         grad = grad_of(node)
-        fields = [record_text(node.label)] if node.label else []
+        label = node.label or names.get(node, "")
+        fields = [record_text(label)] if label else []
         fields.append(f"data {compact(node.data, options.digits)}")
         if options.show_grad:
             fields.append(_grad_field(grad, options.digits))
         attrs, tooltip = looks.value(node, grad)
         sheet = sheets.of(node.scope)
-        sheet.node(name, _record(fields, options), tooltip=tooltip, **attrs)
+        sheet.node(name, _record(fields, options), tooltip=tooltip, **attrs,
+                   **_element_id(name, options))
         if node in op_of:
             op_attrs, edge_attrs = looks.op(node)
-            sheet.node(op_node_name(name), node._op,
-                       tooltip=f"op {node._op} -> data {full(node.data)}", **op_attrs)
-            drawing.edge(op_node_name(name), name, **edge_attrs)
+            op_name = op_node_name(name)
+            sheet.node(op_name, node._op, tooltip=f"op {node._op} -> data {full(node.data)}",
+                       **op_attrs, **_element_id(op_name, options))
+            drawing.edge(op_name, name, **edge_attrs, **_element_id(out_edge_id(name), options))
 
 
 def _emit_boxes(sheets: _Clusters, scene: Scene, options: DrawOptions, grad_of: Any) -> None:
@@ -236,7 +287,8 @@ def _emit_boxes(sheets: _Clusters, scene: Scene, options: DrawOptions, grad_of: 
             fields.append(f"{len(out)} outputs")
         sheets.of(parent_scope(box) if options.clusters else "").node(
             box_names[box], _record(fields, options),
-            tooltip=f"{box}: {len(members)} nodes drawn as one box (collapse=)", **style.BOX)
+            tooltip=f"{box}: {len(members)} nodes drawn as one box (collapse=)", **style.BOX,
+            **_element_id(box_names[box], options))
 
 
 def _emit_edges(drawing: Any, scene: Scene, looks: Styling, options: DrawOptions) -> None:
@@ -259,7 +311,7 @@ def _emit_edges(drawing: Any, scene: Scene, looks: Styling, options: DrawOptions
                 if head == tail or (tail, head) in seen_box_edges:
                     continue
                 seen_box_edges.add((tail, head))
-                drawing.edge(tail, head)
+                drawing.edge(tail, head, **_element_id(f"{tail}-{head}", options))
                 continue
             edge: dict[str, str] = {}
             if options.show_local:
@@ -267,7 +319,22 @@ def _emit_edges(drawing: Any, scene: Scene, looks: Styling, options: DrawOptions
                 edge["label"] = compact(local, options.digits)
                 edge["tooltip"] = f"∂{describe(node)}/∂{describe(parent)} = {full(local)}"
             edge.update(looks.edge(node, parent))
+            edge.update(_element_id(in_edge_id(names[node], slot), options))
             drawing.edge(tail, head, **edge)
+
+
+def in_edge_id(value_name: str, slot: int) -> str:
+    """The SVG id of the edge from argument ``slot`` of node ``value_name`` into its op."""
+    return f"{value_name}-in{slot}"
+
+
+def out_edge_id(value_name: str) -> str:
+    """The SVG id of the edge from node ``value_name``'s op into the node."""
+    return f"{value_name}-out"
+
+
+def _element_id(name: str, options: DrawOptions) -> dict[str, str]:
+    return {"id": name} if options.element_ids else {}
 
 
 def _caption(root: Value, target: Value, grad: float | None, digits: int,

@@ -36,7 +36,15 @@ def float_text(x: float, digits: int | None = TEXT_DIGITS) -> str:
 
 
 def _significant(x: float, digits: int) -> str:
-    """The one float format of viz: ``digits`` significant digits, ``1.235e5`` for exponents."""
+    """The one float format of viz: ``digits`` significant digits, ``1.235e5`` for exponents.
+
+    ``-0.0`` is written ``0``: an MLP's ReLU and zero biases make signed zeros everywhere, and
+    a reader would take ``-0`` for a small negative number. The sign of a zero changes no sum
+    or product a student reads off a drawing, only what dividing by it gives (``1/-0.0`` is
+    ``-inf``, which the drawing then shows); tooltips and ``digits=None`` keep it (``-0.0``).
+    """
+    if x == 0.0:
+        return "0"
     if math.isnan(x):
         return "nan"
     if math.isinf(x):

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 
 from engine import Value, topological_order
 
-from .names import describe, node_names
+from .names import describe, node_names, reading_order
 from .paths import path_counts
 from .scopes import Collapse, collapser
 
-#: Beyond this many drawn nodes ``draw_dot`` refuses (Graphviz would work for minutes).
-DEFAULT_MAX_NODES = 500
+#: No limit on the count of nodes by default: dot's time depends on the shape, which
+#: ``viz.cost`` judges (``draw_dot(guard=True)``).
+DEFAULT_MAX_NODES: int | None = None
 
 #: ``highlight=``, ``slice=``: no node, one Value, or several.
 Selection = Value | Iterable[Value] | None
@@ -86,7 +87,7 @@ def select_scene(
     counts = {t: path_counts(order, t) for t in [*targets, *cut]}
     # Nodes go to Graphviz in reading order (first arguments first), which dot keeps within a
     # rank: x1 is drawn above x2, A[1,1] above A[2,1], Neuron 1.1 above Neuron 1.2.
-    reading = _reading_order(root)
+    reading = reading_order(root)
     drawn = sorted((n for n in order if any(counts[t][n] for t in cut)) if cut else order,
                    key=reading.__getitem__)
     on_drawing = set(drawn)
@@ -120,25 +121,6 @@ def box_outputs(scene: Scene) -> dict[str, list[Value]]:
     if scene.root in scene.boxed:
         outputs.setdefault(scene.boxed[scene.root], {})[scene.root] = None
     return {box: list(nodes) for box, nodes in outputs.items()}
-
-
-def _reading_order(root: Value) -> dict[Value, int]:
-    """Each node's place in a depth-first walk from ``root`` that finishes a node's first
-    argument before its second (``topological_order`` takes the last argument first)."""
-    place: dict[Value, int] = {}
-    entered = {root}
-    stack: list[tuple[Value, int]] = [(root, 0)]  # a node and the next argument to enter
-    while stack:
-        node, slot = stack.pop()
-        if slot == len(node._prev):
-            place[node] = len(place)
-            continue
-        stack.append((node, slot + 1))
-        parent = node._prev[slot]
-        if parent not in entered:
-            entered.add(parent)
-            stack.append((parent, 0))
-    return place
 
 
 def _members(values: Selection, what: str, names: Mapping[Value, str]) -> list[Value]:

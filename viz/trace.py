@@ -8,10 +8,10 @@ from engine import BackwardStep, ParentUpdate, Value, backward_steps
 from engine.functional import fresh_grads
 
 from .format import TEXT_DIGITS, float_text
-from .names import step_names
+from .names import describe, reading_leaves, text_names
 
 __all__ = ["DIGITS", "final_grads", "format_step", "format_update", "fresh_steps", "leaves_of",
-           "step_names", "trace", "trace_markdown"]
+           "text_names", "trace", "trace_markdown"]
 
 #: Significant digits of the numbers in a trace; ``digits=None`` prints every digit (``repr``).
 DIGITS = TEXT_DIGITS
@@ -33,8 +33,9 @@ def fresh_steps(root: Value) -> tuple[list[Value], list[BackwardStep]]:
 
 
 def leaves_of(order: Sequence[Value]) -> list[Value]:
-    """The nodes without parents (inputs, parameters, constants), in topological order."""
-    return [node for node in order if not node._prev]
+    """The nodes without parents in reading order: inputs, parameters (by layer, neuron and
+    place), constants (``viz.names.reading_leaves``); ``order[-1]`` is the root."""
+    return reading_leaves(order[-1], order)
 
 
 def final_grads(order: Sequence[Value], steps: Sequence[BackwardStep]) -> dict[Value, float]:
@@ -75,13 +76,13 @@ def format_step(
 
     Args:
         step: a record from ``engine.backward_steps``.
-        names: node names (``step_names(order)``); by default labels, else the node's op.
+        names: node names (``text_names(order)``); by default ``viz.names.describe``.
         digits: significant digits, or None for every digit.
     """
     def name(node: Value) -> str:
         if names is not None and node in names:
             return names[node]
-        return node.label or (f"({node._op})" if node._op else f"const {float_text(node.data)}")
+        return describe(node)
 
     writes = ";  ".join(
         format_update(name(u.parent), u, step.upstream, digits) for u in step.updates
@@ -106,7 +107,7 @@ def trace(root: Value, *, markdown: bool = False, digits: int | None = DIGITS) -
         The trace, ending with a newline.
     """
     order, steps = fresh_steps(root)
-    names = step_names(order)
+    names = text_names(order)
     if markdown:
         return _markdown(order, steps, names, digits)
     root_name = names[root]
