@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 .PHONY: demo test bench clean system-deps-demo system-deps-test
 
 # demo: run the demos (python -m demos); needs Graphviz 'dot' and the viz, plots and compare
-# (torch, for the side-by-side gradients) extras.
+# (torch, for the side-by-side gradients) extras, and notebook for the explorer in Jupyter.
 demo: system-deps-demo $(VENV)/.stamp-demo
 	$(BIN)/python -m demos
 
@@ -49,11 +49,11 @@ $(BIN)/python:
 
 # One stamp per job: the project installed editable with that job's extras.
 $(VENV)/.stamp-demo: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -e '.[viz,plots,compare]'
+	$(BIN)/python -m pip install -e '.[viz,plots,compare,notebook]'
 	touch $@
 
 $(VENV)/.stamp-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -e '.[test]'
+	$(BIN)/python -m pip install -e '.[test,notebook]'
 	touch $@
 
 $(VENV)/.stamp-bench: pyproject.toml | $(BIN)/python

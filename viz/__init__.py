@@ -1,6 +1,7 @@
 """Drawing glassgrad graphs with Graphviz and stepping through backward."""
 
 from .dot import draw_dot
+from .explore_widget import explore
 from .expr import ExpressionError, parse_expression
 from .flipbook_writer import write_flipbook
 from .format import compact
@@ -20,6 +21,7 @@ __all__ = [
     "chain_rule_paths",
     "compact",
     "draw_dot",
+    "explore",
     "flipbook",
     "format_step",
     "node_names",

@@ -1,6 +1,7 @@
 """``python -m viz``: draw an expression's graph, or step through its backward pass.
 
 Each subcommand is one row of ``SUBCOMMANDS``; ``python -m viz EXPR ...`` without one draws.
+``python -m viz serve "tanh(a*b + c)" a=2 b=-3 c=10`` opens the live explorer.
 """
 
 from __future__ import annotations
@@ -106,12 +107,21 @@ def _build(expression: str, assignments: list[str], name: str = ROOT_NAME
     return root, leaves
 
 
+def serve_main(argv: list[str]) -> int:
+    """The live explorer (``viz.serve``), imported only when asked for."""
+    from .serve import main as serve
+
+    return serve(argv)
+
+
 #: Each subcommand: its main function and a line of help with an example.
 SUBCOMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "draw": (draw_main, 'draw the graph (the default): python -m viz draw "tanh(a*b + c)" '
                         "a=2 b=-3 c=10 -o graph.svg"),
     "step": (step_main, 'write the step-through flipbook: python -m viz step "-a*b + c" '
                         "a=2 b=-3 c=10 -o steps.html"),
+    "serve": (serve_main, 'open the live explorer: python -m viz serve "tanh(a*b + c)" '
+                          "a=2 b=-3 c=10 --open"),
 }
 
 

@@ -12,15 +12,19 @@ from pathlib import Path
 from typing import Any
 
 from engine import BackwardStep, Value
+from engine.ops import rule_text
 
 from . import frontend
 from .dot import DrawOptions, guard_layout, in_edge_id
 from .format import DIGITS, compact, float_text, full
-from .layout import graph_payload, widest_grads
+from .layout import clean_svg, graph_payload, widest_grads
 from .names import node_names, reading_leaves, short_name, text_names
 from .progress import Progress
 from .scene import select_scene
 from .trace import format_update, fresh_steps
+
+__all__ = ["MAX_STEPS", "Flipbook", "build_flipbook", "clean_svg", "page_html", "rule_of",
+           "write_flipbook"]
 
 #: Past this many steps a page is too long to step through (each step is about 1 kB of text).
 MAX_STEPS = 2000
@@ -29,23 +33,12 @@ MAX_STEPS = 2000
 QUIZ_RTOL = 5e-3
 QUIZ_ATOL = 1e-12
 
-#: Each op's local derivatives, shown beside the arithmetic of its step.
-RULES = {
-    "+": "d(a + b)/da = 1 and d(a + b)/db = 1",
-    "*": "d(a b)/da = b and d(a b)/db = a",
-    "**": "d(a^b)/da = b a^(b-1) and d(a^b)/db = a^b ln a",
-    "exp": "d(e^x)/dx = e^x",
-    "log": "d(ln x)/dx = 1/x",
-    "tanh": "d(tanh x)/dx = 1 - tanh(x)^2",
-    "sigmoid": "d(s(x))/dx = s(x) (1 - s(x))",
-    "relu": "d(relu x)/dx = 1 if x > 0, else 0",
-}
-
 def rule_of(op: str) -> str:
-    """The local-derivative rule of an op, as text (``""`` for an op without one here)."""
-    if op.startswith("**") and op != "**":
-        return f"d(x^n)/dx = n x^(n-1), here n = {op[2:]}"
-    return RULES.get(op, "")
+    """The local-derivative rule of an op, as text (``""`` for an op without one), from the
+    op's row in ``engine.ops``."""
+    return rule_text(op)
+
+
 
 
 @dataclass(frozen=True)

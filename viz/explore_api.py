@@ -1,0 +1,144 @@
+"""The explorer's JSON API, independent of HTTP: a request dict in, a status and a reply out.
+
+``viz.serve`` puts it behind HTTP; the notebook widget calls the same functions. Every reply is
+a JSON-ready dict; a refused request is a 4xx with ``{"error": message}``.
+
+Requests (each names its graph with ``expr`` or ``preset``, plus ``values``):
+    graph   the drawing laid out once, node and edge metadata, and the numbers
+    values  the numbers only (same structure as the drawing: nothing moves)
+    paths   ``node``'s gradient as the sum over chain-rule paths
+    torch   torch's data and grads beside the engine's
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .explore_model import (
+    DEFAULT_LIMITS,
+    ENGINE_LOCK,
+    Built,
+    Limits,
+    RefusedError,
+    Source,
+    build,
+    check_values,
+    edge_id,
+    expression_source,
+    paths_payload,
+    values_payload,
+)
+from .explore_presets import Preset, registry
+from .explore_torch import compare_payload, torch_available
+from .expr import ExpressionError
+from .flipbook_writer import clean_svg, rule_of
+from .names import describe, op_node_name
+
+ROUTES = ("graph", "values", "paths", "torch")
+
+#: Laid-out drawings kept, by source and structure (a slider's recompute never needs Graphviz).
+LAYOUT_CACHE_SIZE = 64
+
+Reply = tuple[int, dict[str, Any]]
+
+
+class ExplorerAPI:
+    """Answers the explorer's requests for one set of presets and limits (thread-safe)."""
+
+    def __init__(self, presets: Iterable[Preset] = (), limits: Limits = DEFAULT_LIMITS) -> None:
+        self.presets = registry(presets)
+        self.limits = limits
+        self._layouts: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+        self._layout_lock = threading.Lock()
+
+    def presets_payload(self) -> list[dict[str, Any]]:
+        """The presets the page's menu lists."""
+        return [{"key": p.key, "title": p.title, "expression": p.expression,
+                 "values": dict(p.values)} for p in self.presets.values()]
+
+    def handle(self, route: str, request: object) -> Reply:
+        """Answer one request; never raises for anything a client can send."""
+        if route not in ROUTES:
+            return 404, {"error": f"unknown request {route!r:.40}; one of {', '.join(ROUTES)}"}
+        if not isinstance(request, dict):
+            return 400, {"error": "the request body must be a JSON object"}
+        try:
+            built = self.built(request)
+            if route == "graph":
+                return 200, self.graph_payload(built)
+            if route == "values":
+                return 200, values_payload(built)
+            if route == "paths":
+                return 200, paths_payload(built, request.get("node"))
+            return 200, compare_payload(built)
+        except (ExpressionError, RefusedError) as error:
+            return 400, {"error": str(error)}
+        except (ArithmeticError, ValueError, TypeError) as error:
+            # The user's expression at their values: e.g. 0 ** -1 in the engine.
+            return 400, {"error": f"cannot compute this graph: {error}"}
+
+    def source(self, request: Mapping[str, Any]) -> Source:
+        """The source a request names: ``preset`` (a key) or ``expr`` (an expression)."""
+        preset, expression = request.get("preset"), request.get("expr")
+        if preset not in (None, ""):
+            if not isinstance(preset, str) or preset not in self.presets:
+                known = ", ".join(self.presets)
+                raise RefusedError(f"unknown preset {preset!r:.40}; known: {known}")
+            return self.presets[preset].source()
+        if expression is None:
+            raise RefusedError('the request needs "expr" (an expression) or "preset"')
+        return expression_source(expression, self.limits)
+
+    def built(self, request: Mapping[str, Any]) -> Built:
+        """The graph a request names, built at its values and backpropagated."""
+        source = self.source(request)
+        return build(source, check_values(source, request.get("values"), self.limits),
+                     self.limits)
+
+    def graph_payload(self, built: Built) -> dict[str, Any]:
+        """The drawing (laid out once per structure) with its metadata, and the numbers."""
+        key = (built.source.key, built.structure)
+        with self._layout_lock:
+            layout = self._layouts.get(key)
+            if layout is not None:
+                self._layouts.move_to_end(key)
+        if layout is None:
+            layout = self._layout(built)
+            with self._layout_lock:
+                self._layouts[key] = layout
+                while len(self._layouts) > LAYOUT_CACHE_SIZE:
+                    self._layouts.popitem(last=False)
+        source = built.source
+        return {**layout, "title": source.title, "expr": source.expression,
+                "preset": source.preset, "torch": torch_available(),
+                "state": values_payload(built)}
+
+    def _layout(self, built: Built) -> dict[str, Any]:
+        from .dot import draw_dot
+
+        with ENGINE_LOCK:
+            drawing = draw_dot(built.root, collapse=built.source.collapse,
+                               max_nodes=self.limits.max_drawn)
+            nodes, edges = _metadata(built)
+        svg = clean_svg(drawing.pipe(format="svg", encoding="utf-8"))
+        return {"svg": svg, "nodes": nodes, "edges": edges}
+
+
+def _metadata(built: Built) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Each node's name, op and kind, and each edge's ends, op and rule, for the page."""
+    variables = {leaf: name for name, leaf in built.leaves.items()}
+    nodes = []
+    edges = []
+    for node in built.order:
+        node_id = built.ids[node]
+        kind = "inner" if node._prev else ("variable" if node in variables else "constant")
+        nodes.append({"id": node_id, "name": describe(node), "label": node.label,
+                      "op": node._op, "kind": kind, "scope": node.scope})
+        for slot, parent in enumerate(node._prev):
+            edges.append({"id": edge_id(node_id, slot), "tail": built.ids[parent],
+                          "head": op_node_name(node_id), "child": node_id, "slot": slot,
+                          "op": node._op, "rule": rule_of(node._op)})
+    return nodes, edges
