@@ -416,3 +416,60 @@ def test_a_frame_screenshot_is_not_blank_and_nothing_is_fetched(browser: Any, pa
     assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert errors == []
+
+
+def mlp_loss() -> tuple[Value, dict[str, Value]]:
+    """A 2-4-4-1 tanh MLP's squared error on one sample (66 steps), leaves keyed by label."""
+    from nn import MLP
+
+    model = MLP(2, [4, 4, 1], "tanh", seed=0)
+    x = [Value(0.5, label="x1"), Value(-1.5, label="x2")]
+    loss = (model(x) - 1.0) ** 2  # type: ignore[operator]
+    leaves = {p.label: p for p in [*x, *model.parameters()]}
+    return loss, leaves
+
+
+@pytest.mark.dot
+@pytest.mark.browser
+def test_the_big_flipbook_steps_to_the_engine_grads_and_follows_its_node(
+    browser: Any, tmp_path: Path
+) -> None:
+    root, leaves = mlp_loss()
+    path = write_flipbook(root, tmp_path / "mlp.html")
+    grads = engine_grads(root, leaves)
+    browser.get(path.resolve().as_uri())
+    # Too wide to read at page width: the page opens at actual size.
+    assert browser.find_element("css selector", ".gg-zoom").is_selected()
+    total = len(page_payload(path.read_text(encoding="utf-8"))["book"]["steps"])
+    assert total == 66
+    positions = None
+    for k in range(1, total + 1):
+        browser.find_element("css selector", ".gg-next").click()
+        # The current node is inside the scrolled frame and inside the window.
+        inside = browser.execute_script("""
+            const g = document.querySelector('.gg-frame g.node.gg-focus');
+            const box = g.getBoundingClientRect();
+            const view = document.querySelector('.gg-frame').getBoundingClientRect();
+            return [box.left >= view.left, box.right <= view.right, box.top >= view.top,
+                    box.bottom <= view.bottom, box.bottom <= window.innerHeight];""")
+        assert all(inside), (k, inside)
+        if k in (1, total):  # no node moves: the one SVG is only written into
+            now = browser.execute_script(
+                "return Array.from(document.querySelectorAll('.gg-frame g.node'))"
+                ".map(g => { const b = g.getBBox(); return [g.id, b.x, b.y]; });")
+            positions = positions or now
+            assert now == positions
+    assert counter(browser) == f"step {total} / {total}"
+    for label, grad in grads.items():
+        assert float(shown_grad(browser, label)[1]) == grad  # every digit
+    # Leaves in reading order: the inputs, then the parameters by layer and neuron.
+    rows = [r.get_attribute("data-label")
+            for r in browser.find_elements("css selector", ".gg-grads tr.gg-leaf")]
+    assert rows[:2] == ["x1", "x2"] and rows[2:7] == ["b1.1", "w1.1.0", "w1.1.1", "b1.2",
+                                                       "w1.2.0"]
+    assert rows[-1] == "const -1"
+    # Steps speak of nodes by scope and op, and the drawing shows the same name.
+    text = browser.find_element("css selector", ".gg-arithmetic").text
+    assert "Neuron 1." in text and "#" not in text
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == []

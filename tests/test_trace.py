@@ -161,3 +161,26 @@ def test_bad_inputs_name_what_was_expected() -> None:
         float_text(1.0, 0)
     with pytest.raises(TypeError, match=r"expected a Value root, got 'o' \(str\)"):
         trace("o")  # type: ignore[arg-type]
+
+
+def test_nodes_are_named_by_scope_and_op() -> None:
+    from engine import name_scope
+    from viz.names import reading_leaves, text_names
+
+    x = [Value(1.0, label="x1"), Value(2.0, label="x2")]
+    with name_scope("Layer 1"), name_scope("Neuron 1.3"):
+        w = [Value(0.5, label="w1.3.0"), Value(-0.5, label="w1.3.1")]
+        b = Value(0.1, label="b1.3")
+        total = b + w[0] * x[0] + w[1] * x[1]
+        out = total.tanh()
+    loss = (out - 1.0) ** 2
+    order = topological_order(loss)
+    names = text_names(order)
+    assert names[out] == "Neuron 1.3 · tanh"
+    assert names[total] == "Neuron 1.3 · Σ" and names[total._prev[0]] == "Neuron 1.3 · Σ0"
+    assert names[total._prev[0]._prev[1]] == "Neuron 1.3 · *0"  # w1.3.0 * x1
+    assert names[loss] == "f"  # an unlabelled root
+    assert len(set(names.values())) == len(order)  # each name means one node
+    leaves = [names[n] for n in reading_leaves(loss, order)]
+    assert leaves == ["x1", "x2", "b1.3", "w1.3.0", "w1.3.1", "const -1"]
+    assert "Neuron 1.3 · tanh (tanh): grad" in trace(loss)

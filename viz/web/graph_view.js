@@ -88,11 +88,17 @@ export class GraphView {
     return this.container.classList.contains("gg-actual");
   }
 
-  /** Scroll the container (at actual size) so that node `id` is in view, centred if it was not. */
+  /** Scroll the container (at actual size) so that node `id` and its op node are in view,
+   *  centred if they were not. */
   reveal(id) {
-    const g = this.element(id);
-    if (!g || !this.actualSize) return;
-    const box = g.getBoundingClientRect(), view = this.container.getBoundingClientRect();
+    const shown = [this.element(id), this.element(id + "op")].filter((g) => g !== null);
+    if (shown.length === 0 || !this.actualSize) return;
+    const boxes = shown.map((g) => g.getBoundingClientRect());
+    const box = {left: Math.min(...boxes.map((b) => b.left)),
+                 right: Math.max(...boxes.map((b) => b.right)),
+                 top: Math.min(...boxes.map((b) => b.top)),
+                 bottom: Math.max(...boxes.map((b) => b.bottom))};
+    const view = this.container.getBoundingClientRect();
     const inside = box.left >= view.left && box.right <= view.right &&
                    box.top >= view.top && box.bottom <= view.bottom;
     if (inside) return;
