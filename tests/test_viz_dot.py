@@ -413,3 +413,15 @@ def test_the_guard_predicts_dots_virtual_nodes() -> None:
     # Labels double every rank (dot gives them ranks of their own): one virtual node per edge.
     assert layout_cost(select_scene(chain), labelled=True).virtual == 800
     assert layout_cost(select_scene(chain), labelled=False).virtual == 0
+
+
+def test_fan_out_labels_are_tied_to_their_own_edges() -> None:
+    x = Value(0.5, label="x")
+    ws = [Value(float(k), label=f"w{k}") for k in range(4)]
+    out = sum((w * x for w in ws), Value(0.0, label="b"))
+    _, edges = parse(draw_dot(out).source)
+    names = node_names(topological_order(out))
+    from_x = [e for t, _, e in edges if t == names[x]]
+    assert len(from_x) == 4 and all(e.get("decorate") == "true" for e in from_x)
+    assert sorted(e["label"] for e in from_x) == ["0", "1", "2", "3"]  # d(w x)/dx = w
+    assert all("decorate" not in e for t, _, e in edges if t == names[ws[0]])  # used once

@@ -9,6 +9,7 @@ the flipbook and the explorer use to show grads known so far and the node in foc
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,9 @@ from .paths import chain_rule_paths
 from .scene import DEFAULT_MAX_NODES, Scene, Selection, box_outputs, select_scene
 from .scopes import Collapse, leaf_name, parent_scope, prefixes
 from .styling import Styling
+
+#: A node used this many times or more has its edge labels tied to their edges.
+FAN_OUT = 3
 
 #: Past these (``viz.cost.LayoutCost``) dot is told to stop refining sooner (``layout_limits``).
 POSITION_CAP_FROM = 3000
@@ -297,6 +301,7 @@ def _emit_edges(drawing: Any, scene: Scene, looks: Styling, options: DrawOptions
     box_names = scene.box_names
     names = scene.names
     seen_box_edges: set[tuple[str, str]] = set()
+    uses = Counter(p for node in scene.with_op for p in node._prev if p in on_drawing)
     for node in scene.with_op:
         locals_ = node.local_grads() if options.show_local else ()
         for slot, parent in enumerate(node._prev):
@@ -318,6 +323,10 @@ def _emit_edges(drawing: Any, scene: Scene, looks: Styling, options: DrawOptions
                 local = locals_[slot]
                 edge["label"] = compact(local, options.digits)
                 edge["tooltip"] = f"∂{describe(node)}/∂{describe(parent)} = {full(local)}"
+                if uses[parent] >= FAN_OUT:
+                    # Labels of a fan-out sit side by side near their node: a line from each
+                    # label to its own edge says which is which.
+                    edge["decorate"] = "true"
             edge.update(looks.edge(node, parent))
             edge.update(_element_id(in_edge_id(names[node], slot), options))
             drawing.edge(tail, head, **edge)
