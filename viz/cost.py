@@ -24,7 +24,7 @@ from .names import op_node_name
 from .scene import Scene
 
 #: Real plus virtual nodes beyond which positioning takes more than seconds.
-MAX_POSITIONED = 9000
+MAX_POSITIONED = 6000
 
 #: Edges between neighbouring ranks, squared and summed, beyond which crossing minimisation does.
 MAX_CROSSING_WORK = 600_000

@@ -28,6 +28,9 @@ from .styling import Styling
 #: A node used this many times or more has its edge labels tied to their edges.
 FAN_OUT = 3
 
+#: Past this many virtual nodes with labels in the layout, the labels go outside it (xlabel).
+XLABEL_FROM = 1500
+
 #: Past these (``viz.cost.LayoutCost``) dot is told to stop refining sooner (``layout_limits``).
 POSITION_CAP_FROM = 3000
 CROSSING_CAP_FROM = 150_000
@@ -167,7 +170,7 @@ def draw_scene(
     from .render import drawing_class
 
     options = options or DrawOptions()
-    cost = guard_layout(scene, options)
+    cost, outside_labels = guard_layout(scene, options)
     looks = Styling(scene, options.params, focus, options.anomalies)
 
     def grad_of(node: Value) -> float | None:
@@ -185,7 +188,7 @@ def draw_scene(
     sheets = _Clusters(drawing, options.clusters)
     _emit_values(drawing, sheets, scene, looks, options, grad_of, names or {})
     _emit_boxes(sheets, scene, options, grad_of)
-    _emit_edges(drawing, scene, looks, options)
+    _emit_edges(drawing, scene, looks, options, "xlabel" if outside_labels else "label")
     sheets.close()
     if scene.boxes:
         # Boxes of a dense layer exchange one edge per pair; merging them into fans keeps dot
@@ -214,10 +217,19 @@ def draw_scene(
     return drawing
 
 
-def guard_layout(scene: Scene, options: DrawOptions) -> LayoutCost:
-    """dot's predicted work for ``scene``; with ``options.guard`` a ``ValueError`` at once when
-    it would take more than seconds (the message says how to draw less)."""
+def guard_layout(scene: Scene, options: DrawOptions) -> tuple[LayoutCost, bool]:
+    """dot's predicted work for ``scene``, and whether its edge labels go outside the layout.
+
+    Edge labels double dot's ranks (each label gets a rank of its own); where edges span many
+    ranks that doubles their virtual nodes too, so past ``XLABEL_FROM`` virtual nodes the
+    labels are ``xlabel``s, placed after the layout. With ``options.guard`` a shape that would
+    still take more than seconds is refused at once with a ``ValueError`` saying how to draw
+    less.
+    """
     cost = layout_cost(scene, options.show_local)
+    outside = options.show_local and cost.virtual > XLABEL_FROM
+    if outside:
+        cost = layout_cost(scene, labelled=False)
     reason = cost.too_slow()
     if options.guard and reason:
         raise ValueError(
@@ -225,7 +237,7 @@ def guard_layout(scene: Scene, options: DrawOptions) -> LayoutCost:
             "with collapse='neuron' or collapse='layer' (graphs built by nn), slice=param (only "
             "the paths between the root and param), or pass guard=False to wait for dot"
         )
-    return cost
+    return cost, outside
 
 
 def layout_limits(cost: LayoutCost) -> dict[str, str]:
@@ -295,7 +307,8 @@ def _emit_boxes(sheets: _Clusters, scene: Scene, options: DrawOptions, grad_of: 
             **_element_id(box_names[box], options))
 
 
-def _emit_edges(drawing: Any, scene: Scene, looks: Styling, options: DrawOptions) -> None:
+def _emit_edges(drawing: Any, scene: Scene, looks: Styling, options: DrawOptions,
+                label_key: str) -> None:
     """Edges parent -> op, one per use, labelled with the local derivative."""
     on_drawing = set(scene.drawn)
     box_names = scene.box_names
@@ -321,7 +334,7 @@ def _emit_edges(drawing: Any, scene: Scene, looks: Styling, options: DrawOptions
             edge: dict[str, str] = {}
             if options.show_local:
                 local = locals_[slot]
-                edge["label"] = compact(local, options.digits)
+                edge[label_key] = compact(local, options.digits)
                 edge["tooltip"] = f"∂{describe(node)}/∂{describe(parent)} = {full(local)}"
                 if uses[parent] >= FAN_OUT:
                     # Labels of a fan-out sit side by side near their node: a line from each

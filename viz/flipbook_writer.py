@@ -87,7 +87,7 @@ def build_flipbook(root: Value, *, quiz: bool = True, digits: int = DIGITS) -> F
         )
     scene = select_scene(root)
     options = DrawOptions(digits=digits)
-    cost = guard_layout(scene, options)  # refuse a shape dot would take minutes on, at once
+    cost, _ = guard_layout(scene, options)  # refuse a shape dot would take minutes on, at once
     progress = Progress("steps", len(steps) + 2)
     names = text_names(order)
     ids = node_names(order)
