@@ -32,7 +32,7 @@ FAN_OUT = 3
 XLABEL_FROM = 1500
 
 #: Past these (``viz.cost.LayoutCost``) dot is told to stop refining sooner (``layout_limits``).
-POSITION_CAP_FROM = 3000
+POSITION_CAP_FROM = 1000
 CROSSING_CAP_FROM = 150_000
 
 #: How many chain-rule paths the caption lists per highlighted node.
