@@ -144,3 +144,132 @@ def test_the_lecture_neuron_steps_name_every_labelled_parent() -> None:
     o = neuron()["o"]
     names = [table_cells(step._repr_html_())[2][0][0] for step in backward_steps(o)]
     assert names[0] == "n"
+
+
+# --- with viz: the drawing, the summary, the missing Graphviz ---------------------------------
+
+
+@pytest.fixture
+def drawn() -> Iterator[list[object]]:
+    """viz imported (its drawer in the slot); yields the scenes handed to dot, counted."""
+    import viz.display
+
+    calls: list[object] = []
+    real = viz.display.draw_scene
+
+    def counting(scene: object, options: object) -> object:
+        calls.append(scene)
+        return real(scene, options)  # type: ignore[arg-type]
+
+    saved = list(display._drawer)
+    display.set_value_drawer(viz.display.value_bundle)
+    viz.display.draw_scene = counting  # type: ignore[assignment]
+    try:
+        yield calls
+    finally:
+        viz.display.draw_scene = real
+        display._drawer[:] = saved
+
+
+def test_importing_viz_fills_the_slot() -> None:
+    import viz
+    import viz.display
+
+    assert viz.display.value_bundle in display._drawer
+
+
+@pytest.mark.dot
+def test_a_value_shows_its_graph_as_svg_with_every_leaf_label(drawn: list[object]) -> None:
+    o = neuron(backward=True)["o"]
+    bundle = o._repr_mimebundle_()
+    assert bundle.keys() == {"text/plain", "image/svg+xml"}
+    assert bundle["text/plain"] == repr(o)
+    svg = ET.fromstring(bundle["image/svg+xml"])  # parses as XML, starts at <svg>
+    assert svg.tag == "{http://www.w3.org/2000/svg}svg"
+    texts = [t.text or "" for t in svg.iter("{http://www.w3.org/2000/svg}text")]
+    for label in ("x1", "x2", "w1", "w2", "b", "n", "o"):
+        assert label in texts, label
+    assert "grad 1" in texts  # o's own grad after backward
+    assert len(drawn) == 1
+
+
+@pytest.mark.dot
+def test_ipythons_formatter_takes_the_bundle_once(drawn: list[object]) -> None:
+    from IPython.core.formatters import DisplayFormatter
+
+    o = neuron()["o"]
+    data, _ = DisplayFormatter().format(o)
+    assert data["text/plain"] == repr(o) and data["image/svg+xml"].startswith("<svg")
+    assert len(drawn) == 1
+
+
+def test_a_graph_too_big_for_a_cell_is_one_line_and_never_reaches_dot(
+        drawn: list[object]) -> None:
+    import viz.display
+
+    x = Value(0.5, label="x")
+    for _ in range(viz.display.MAX_DRAWN_NODES):
+        x = x * 1.0001  # a chain: each step adds the product and its constant
+    bundle = x._repr_mimebundle_()
+    assert bundle.keys() == {"text/plain"}
+    first, second = bundle["text/plain"].splitlines()
+    n = viz.display.MAX_DRAWN_NODES
+    assert first == repr(x)
+    assert second == f"(graph of {2 * n + 1} nodes, depth {n}, {n + 1} leaves: " \
+        f"{viz.display.TOO_MANY})"
+    assert "viz.draw_dot(v, collapse='layer')" in second
+    assert drawn == []
+
+
+def test_a_shape_dot_would_take_long_on_is_one_line_and_never_reaches_dot(
+        drawn: list[object]) -> None:
+    # 150 products of the same two leaves, summed: 301 nodes, but every product's edges span
+    # the chain of sums, and dot would place tens of thousands of virtual nodes.
+    a, c = Value(1.0, label="a"), Value(2.0, label="c")
+    total = a * c
+    for _ in range(149):
+        total = total + a * c
+    text = total._repr_mimebundle_()["text/plain"]
+    first, second = text.splitlines()
+    assert first == repr(total)
+    assert second.startswith("(graph of 301 nodes, depth 150, 2 leaves: the graph is too big a "
+                             "shape to lay out in seconds: ")
+    assert drawn == []
+
+
+def test_graph_size_counts_nodes_depth_and_leaves() -> None:
+    from engine import topological_order
+    from viz.display import graph_size
+
+    z, _, _ = issue_graph()  # z = a*2 + a*b: 6 nodes, leaves a, b, 2; depth 2
+    assert str(graph_size(topological_order(z))) == "6 nodes, depth 2, 3 leaves"
+    assert str(graph_size([Value(1.0)])) == "1 nodes, depth 0, 1 leaves"
+
+
+def test_without_the_dot_program_the_cell_says_how_to_install_it(
+        drawn: list[object], monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
+    pytest.importorskip("graphviz")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dot on it
+    o = neuron()["o"]
+    bundle = o._repr_mimebundle_()
+    assert bundle.keys() == {"text/plain"}
+    first, second = bundle["text/plain"].splitlines()
+    assert first == repr(o)
+    assert second.startswith("(the graph is not drawn: the Graphviz 'dot' program was not found")
+    assert "apt-get install graphviz" in second and len(drawn) == 1
+
+
+def test_without_the_graphviz_package_the_cell_says_how_to_install_it(
+        drawn: list[object], monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from viz import render
+
+    render.drawing_class.cache_clear()
+    monkeypatch.setitem(sys.modules, "graphviz", None)  # import graphviz raises ImportError
+    try:
+        bundle = neuron()["o"]._repr_mimebundle_()
+    finally:
+        render.drawing_class.cache_clear()
+    assert bundle["text/plain"].splitlines()[1].startswith(
+        "(the graph is not drawn: the graphviz Python package is missing; pip install")
