@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from engine import Value, backward_steps, display, gradcheck
-from tests.support import issue_graph, neuron
+from tests.support import two_paths_graph, neuron
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ def table_cells(markup: str) -> tuple[str, list[str], list[list[str]]]:
 
 
 def test_a_value_without_a_drawer_shows_its_repr_and_the_hint(no_drawer: None) -> None:
-    z, _, _ = issue_graph()
+    z, _, _ = two_paths_graph()
     bundle = z._repr_mimebundle_()
     assert bundle == {"text/plain": f"{z!r}\n{display.NO_DRAWER_HINT}"}
     assert repr(z) == "Value(data=-6.0, grad=0.0)"  # repr itself is unchanged
@@ -46,7 +46,7 @@ def test_a_value_without_a_drawer_shows_its_repr_and_the_hint(no_drawer: None) -
 
 
 def test_the_bundle_honours_jupyters_include_and_exclude_but_keeps_text() -> None:
-    z, _, _ = issue_graph()
+    z, _, _ = two_paths_graph()
     display_calls: list[Value] = []
 
     def drawer(value: Value) -> dict[str, str]:
@@ -70,7 +70,7 @@ def test_the_bundle_honours_jupyters_include_and_exclude_but_keeps_text() -> Non
 
 
 def test_a_step_record_is_an_html_table_of_its_chain_rule() -> None:
-    z, a, b = issue_graph()
+    z, a, b = two_paths_graph()
     steps = list(backward_steps(z))
     first = steps[0]  # z = u + v: both parents get 1 x 1
     caption, header, rows = table_cells(first._repr_html_())
@@ -241,7 +241,7 @@ def test_graph_size_counts_nodes_depth_and_leaves() -> None:
     from engine import topological_order
     from viz.display import graph_size
 
-    z, _, _ = issue_graph()  # z = a*2 + a*b: 6 nodes, leaves a, b, 2; depth 2
+    z, _, _ = two_paths_graph()  # z = a*2 + a*b: 6 nodes, leaves a, b, 2; depth 2
     assert str(graph_size(topological_order(z))) == "6 nodes, depth 2, 3 leaves"
     assert str(graph_size([Value(1.0)])) == "1 nodes, depth 0, 1 leaves"
 
