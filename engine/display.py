@@ -56,7 +56,7 @@ def value_bundle(value: Value, include: Iterable[str] | None = None,
 
 
 def html_table(header: Sequence[str], rows: Sequence[Sequence[str]], *, caption: str = "",
-               notes: Sequence[str] = (), numeric_from: int = 1) -> str:
+               notes: Sequence[str] = (), align: str = "<>") -> str:
     """An HTML table of text cells (escaped here), with an optional caption and notes below.
 
     Args:
@@ -64,20 +64,24 @@ def html_table(header: Sequence[str], rows: Sequence[Sequence[str]], *, caption:
         rows: one sequence of cells per row, as long as the header.
         caption: a line above the table.
         notes: lines after the table (each a paragraph).
-        numeric_from: columns from this one on hold numbers and are right-aligned.
+        align: one character per column, ``"<"`` (left) or ``">"`` (right, for numbers); the
+            last one repeats for the columns after it (``engine.table.text_table``'s rule).
 
     Raises:
-        ValueError: a row with another number of cells than the header.
+        ValueError: a row with another number of cells than the header, or a bad ``align``.
     """
+    if not align or set(align) - {"<", ">"}:
+        raise ValueError(f"align takes '<' and '>' only, got {align!r}")
     for row in rows:
         if len(row) != len(header):
             raise ValueError(f"a table row has {len(row)} cells, the header {len(header)}: "
                              f"{list(row)!r}")
+    sides = ["left" if align[min(i, len(align) - 1)] == "<" else "right"
+             for i in range(len(header))]
 
     def cells(tag: str, texts: Sequence[str]) -> str:
-        return "".join(
-            f'<{tag} style="text-align:{"right" if i >= numeric_from else "left"}">'
-            f"{html.escape(text)}</{tag}>" for i, text in enumerate(texts))
+        return "".join(f'<{tag} style="text-align:{side}">{html.escape(text)}</{tag}>'
+                       for side, text in zip(sides, texts, strict=True))
 
     parts = ["<table>"]
     if caption:

@@ -4,6 +4,7 @@ backward's steps, traces and gradient-check reports (engine.display, viz.display
 from __future__ import annotations
 
 import math
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 
@@ -125,9 +126,17 @@ def test_a_torch_comparison_is_an_html_table() -> None:
     assert [float(row[2]) for row in rows] == [r.engine for r in report.rows]
 
 
-def test_html_table_refuses_a_ragged_row() -> None:
+def test_html_table_refuses_a_ragged_row_and_a_bad_alignment() -> None:
     with pytest.raises(ValueError, match="a table row has 1 cells, the header 2"):
         display.html_table(("a", "b"), [("1",)])
+    with pytest.raises(ValueError, match="align takes '<' and '>' only, got 'r'"):
+        display.html_table(("a",), [("1",)], align="r")
+
+
+def test_html_table_aligns_columns_as_text_table_does() -> None:
+    markup = display.html_table(("step", "node", "grad"), [("1", "o", "0.5")], align="><>")
+    sides = re.findall(r'<td style="text-align:(\w+)">', markup)
+    assert sides == ["right", "left", "right"]
 
 
 def test_the_engine_displays_without_importing_viz() -> None:
