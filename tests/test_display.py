@@ -7,11 +7,12 @@ import math
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from engine import Value, backward_steps, display, gradcheck
-from tests.support import two_paths_graph, neuron
+from tests.support import neuron, two_paths_graph
 
 
 @pytest.fixture
@@ -159,25 +160,23 @@ def test_the_lecture_neuron_steps_name_every_labelled_parent() -> None:
 
 
 @pytest.fixture
-def drawn() -> Iterator[list[object]]:
-    """viz imported (its drawer in the slot); yields the scenes handed to dot, counted."""
+def drawn(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """viz imported (its drawer in the slot); yields the DOT texts handed to dot, counted."""
     import viz.display
+    from viz.render import drawing_class
 
-    calls: list[object] = []
-    real = viz.display.draw_scene
+    piped: list[str] = []
+    real = drawing_class().pipe
 
-    def counting(scene: object, options: object) -> object:
-        calls.append(scene)
-        return real(scene, options)  # type: ignore[arg-type]
+    def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
+        piped.append(self.source)
+        return real(self, *args, **kwargs)
 
+    monkeypatch.setattr(drawing_class(), "pipe", counting)
     saved = list(display._drawer)
     display.set_value_drawer(viz.display.value_bundle)
-    viz.display.draw_scene = counting  # type: ignore[assignment]
-    try:
-        yield calls
-    finally:
-        viz.display.draw_scene = real
-        display._drawer[:] = saved
+    yield piped
+    display._drawer[:] = saved
 
 
 def test_importing_viz_fills_the_slot() -> None:
@@ -188,7 +187,7 @@ def test_importing_viz_fills_the_slot() -> None:
 
 
 @pytest.mark.dot
-def test_a_value_shows_its_graph_as_svg_with_every_leaf_label(drawn: list[object]) -> None:
+def test_a_value_shows_its_graph_as_svg_with_every_leaf_label(drawn: list[str]) -> None:
     o = neuron(backward=True)["o"]
     bundle = o._repr_mimebundle_()
     assert bundle.keys() == {"text/plain", "image/svg+xml"}
@@ -203,7 +202,7 @@ def test_a_value_shows_its_graph_as_svg_with_every_leaf_label(drawn: list[object
 
 
 @pytest.mark.dot
-def test_ipythons_formatter_takes_the_bundle_once(drawn: list[object]) -> None:
+def test_ipythons_formatter_takes_the_bundle_once(drawn: list[str]) -> None:
     from IPython.core.formatters import DisplayFormatter
 
     o = neuron()["o"]
@@ -213,7 +212,7 @@ def test_ipythons_formatter_takes_the_bundle_once(drawn: list[object]) -> None:
 
 
 def test_a_graph_too_big_for_a_cell_is_one_line_and_never_reaches_dot(
-        drawn: list[object]) -> None:
+        drawn: list[str]) -> None:
     import viz.display
 
     x = Value(0.5, label="x")
@@ -231,7 +230,7 @@ def test_a_graph_too_big_for_a_cell_is_one_line_and_never_reaches_dot(
 
 
 def test_a_shape_dot_would_take_long_on_is_one_line_and_never_reaches_dot(
-        drawn: list[object]) -> None:
+        drawn: list[str]) -> None:
     # 150 products of the same two leaves, summed: 301 nodes, but every product's edges span
     # the chain of sums, and dot would place tens of thousands of virtual nodes.
     a, c = Value(1.0, label="a"), Value(2.0, label="c")
@@ -241,8 +240,8 @@ def test_a_shape_dot_would_take_long_on_is_one_line_and_never_reaches_dot(
     text = total._repr_mimebundle_()["text/plain"]
     first, second = text.splitlines()
     assert first == repr(total)
-    assert second.startswith("(graph of 301 nodes, depth 150, 2 leaves: the graph is too big a "
-                             "shape to lay out in seconds: ")
+    assert second.startswith("(graph of 301 nodes, depth 150, 2 leaves: ")
+    assert "collapse='neuron'" in second  # draw_dot's refusal, which says how to draw less
     assert drawn == []
 
 
@@ -256,7 +255,7 @@ def test_graph_size_counts_nodes_depth_and_leaves() -> None:
 
 
 def test_without_the_dot_program_the_cell_says_how_to_install_it(
-        drawn: list[object], monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
+        drawn: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
     pytest.importorskip("graphviz")
     monkeypatch.setenv("PATH", str(tmp_path))  # no dot on it
     o = neuron()["o"]
@@ -269,7 +268,7 @@ def test_without_the_dot_program_the_cell_says_how_to_install_it(
 
 
 def test_without_the_graphviz_package_the_cell_says_how_to_install_it(
-        drawn: list[object], monkeypatch: pytest.MonkeyPatch) -> None:
+        drawn: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
     from viz import render

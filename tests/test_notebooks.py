@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
+from demos import notebooks
+
 pytest.importorskip("nbclient", reason="the notebook extra is not installed")
 pytest.importorskip("jupytext", reason="the notebook extra is not installed")
-
-from demos import notebooks  # noqa: E402  (after the skips: it needs the extra to run)
 
 pytestmark = [pytest.mark.slow, pytest.mark.dot, pytest.mark.torch]
 
@@ -62,7 +62,8 @@ def test_backprop_by_hand(tmp_path: Path) -> None:
         "step 1 of 5: o (tanh)", "step 2 of 5: n (+)"]
     # The engine's and torch's gradients, as the notebook printed them side by side.
     lines = printed(cell_starting(cells, "import torch")).splitlines()
-    pairs = [re.fullmatch(r"d o/d (\w+) *: engine +(\S+) +torch +(\S+)", line) for line in lines[1:]]
+    pairs = [re.fullmatch(r"d o/d (\w+) *: engine +(\S+) +torch +(\S+)", line)
+             for line in lines[1:]]
     grads = {m[1]: (float(m[2]), float(m[3])) for m in pairs if m}
     assert grads.keys() == {"x1", "x2", "w1", "w2", "b"}
     hand = {"x1": -1.5, "x2": 0.5, "w1": 1.0, "w2": 0.0, "b": 0.5}

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from engine import Value, topological_order
 from engine.modes import cyclic_gc_paused
 
-from .dot import DrawOptions, draw_scene, guard_layout
+from .dot import draw_dot
 from .render import INSTALL_HINT, GraphvizNotFoundError
-from .scene import select_scene
 
 #: Past this many nodes in the graph a drawing in a cell is unreadable; the cell shows a summary
 #: (``viz.draw_dot`` with ``collapse=`` or ``slice=`` draws such a graph, on request).
@@ -79,16 +78,16 @@ def value_bundle(root: Value) -> dict[str, str]:
     order = topological_order(root)
     if len(order) > MAX_DRAWN_NODES:
         return {"text/plain": f"{text}\n{_too_big(graph_size(order), TOO_MANY)}"}
-    scene = select_scene(root, max_nodes=None)
-    options = DrawOptions()
     try:
-        guard_layout(scene, options)  # draw_dot's own judge of dot's time, before dot runs
+        # draw_dot judges dot's time from the graph's shape (viz.cost) and refuses at once, before
+        # dot runs, what would take long; the DOT text costs milliseconds.
+        drawing = draw_dot(root)
     except ValueError as refused:
         return {"text/plain": f"{text}\n{_too_big(graph_size(order), str(refused))}"}
-    try:
-        svg = draw_scene(scene, options).pipe(format="svg", encoding="utf-8")
     except ImportError:
         return {"text/plain": f"{text}\n{PACKAGE_HINT}"}
+    try:
+        svg = drawing.pipe(format="svg", encoding="utf-8")
     except GraphvizNotFoundError:
         return {"text/plain": f"{text}\n(the graph is not drawn: {INSTALL_HINT})"}
     # Graphviz writes an XML prolog and a DOCTYPE before <svg>: HTML pages take the element.
