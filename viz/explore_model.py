@@ -383,11 +383,24 @@ def values_payload(built: Built) -> dict[str, Any]:
 
 
 def edge_rule(node: Value, slot: int, local: float) -> str:
-    """What hovering an edge shows: the op's rule for this parent, and its number here."""
-    parent = node._prev[slot]
-    rule = rule_of(node._op)
-    text = f"∂{describe(node)}/∂{describe(parent)} = {compact(local)}"
-    return f"{text}   ({node._op}: {rule})" if rule else text
+    """What hovering an edge shows: the local derivative written out with its number, then the
+    op's rule (``d tanh(n)/dn = 0.5 · rule: d(tanh x)/dx = 1 - tanh(x)^2``)."""
+    names = [_atom(describe(parent)) for parent in node._prev]
+    op = node._op
+    if len(names) == 2:
+        shown = f"({names[0]} {op} {names[1]})"
+    elif op.startswith("**"):
+        shown = f"({names[0]}{op})"
+    else:
+        shown = f"{op}({names[0]})"
+    text = f"d {shown}/d{names[slot]} = {compact(local)}"
+    rule = rule_of(op)
+    return f"{text} · rule: {rule}" if rule else text
+
+
+def _atom(name: str) -> str:
+    """A name as one term of a formula: ``n`` and ``A[1,2]`` as they are, ``(x1*w1 + b)``."""
+    return name if " " not in name and not any(c in name for c in "+-*/") else f"({name})"
 
 
 def edge_id(child_id: str, slot: int) -> str:

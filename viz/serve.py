@@ -53,6 +53,8 @@ class ExplorerServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], api: ExplorerAPI,
                  start: Mapping[str, Any] | None = None, *, check_host: bool = True,
                  verbose: bool = False) -> None:
+        if ":" in address[0]:  # an IPv6 address such as ::1
+            self.address_family = socket.AF_INET6
         super().__init__(address, _Handler)
         self.api = api
         self.start = dict(start or {"preset": "neuron"})
