@@ -65,7 +65,8 @@ class ExplorerServer(ThreadingHTTPServer):
     def url(self) -> str:
         """``http://host:port/`` of the running server."""
         host, port = self.server_address[:2]
-        return f"http://{host!s}:{port}/"
+        host = f"[{host!s}]" if ":" in str(host) else str(host)
+        return f"http://{host}:{port}/"
 
     def allowed_hosts(self) -> set[str]:
         """Host headers accepted on loopback: the names of this machine (DNS rebinding guard)."""
