@@ -169,10 +169,10 @@ def anomaly_overhead_row(points: Sequence[Sequence[float]], labels: Sequence[int
 
     without_flag = _without_anomaly_check(value_module)
     a, b = engine.Value(1.0), engine.Value(2.0)
-    parents, rule, calls = (a, b), engine.Value._mul_local, 200_000
+    parents, rule, calls = (a, b), (a * b)._grad_fn, 200_000
     best = {"with": math.inf, "without": math.inf}
     for _ in range(7):  # interleaved rounds, best of each: the least disturbed measurement
-        for name, make in (("with", value_module._result), ("without", without_flag)):
+        for name, make in (("with", value_module._make_node), ("without", without_flag)):
             seconds = timeit.timeit(partial(make, 2.0, parents, "*", rule), number=calls)
             best[name] = min(best[name], seconds / calls)
     per_node = best["with"] - best["without"]
@@ -194,14 +194,15 @@ def _without_anomaly_check(value_module: Any) -> Any:
     import inspect
     import textwrap
 
-    source = textwrap.dedent(inspect.getsource(value_module._result))
+    source = textwrap.dedent(inspect.getsource(value_module._make_node))
     check = "    if mode.anomaly:\n        check_new_node(out)\n"
     if check not in source:
-        raise RuntimeError("bench: engine.value._result no longer has the anomaly check it expects")
+        raise RuntimeError(
+            "bench: engine.value._make_node no longer has the anomaly check it expects")
     namespace = dict(vars(value_module))
-    exec(compile(source.replace(check, ""), "<bench: _result without the check>", "exec"),
+    exec(compile(source.replace(check, ""), "<bench: _make_node without the check>", "exec"),
          namespace)
-    return namespace["_result"]
+    return namespace["_make_node"]
 
 
 def _micrograd_moons(value_cls: type, mg_nn: object, points: Sequence[Sequence[float]],

@@ -24,7 +24,7 @@ from engine.table import text_table
 def count_ops(root: Value) -> int:
     """The op nodes of the graph under ``root`` (every node but the leaves): a forward pass
     evaluates each once, and a backward pass visits each once."""
-    return sum(1 for node in topological_order(root) if node._local is not None)
+    return sum(1 for node in topological_order(root) if node._grad_fn is not None)
 
 
 def backprop_gradients(loss_fn: Callable[[], Value], params: Sequence[Value]) -> list[float]:

@@ -5,9 +5,9 @@ from .checks import CheckReport, compare_with_torch, gradcheck
 from .functional import grad
 from .graph import topological_order
 from .jit import JitError, JitMismatchError, jit
-from .modes import cyclic_gc_paused, is_grad_enabled, name_scope, no_grad
+from .modes import is_grad_enabled, name_scope, no_grad
 from .steps import BackwardStep, ParentUpdate, backward_steps
-from .value import Value, prepare_backward
+from .value import Value
 
 __all__ = [
     "BackwardStep",
@@ -18,7 +18,6 @@ __all__ = [
     "Value",
     "backward_steps",
     "compare_with_torch",
-    "cyclic_gc_paused",
     "detect_anomaly",
     "first_anomaly",
     "grad",
@@ -29,6 +28,5 @@ __all__ = [
     "no_grad",
     "nonfinite_nodes",
     "origin",
-    "prepare_backward",
     "topological_order",
 ]

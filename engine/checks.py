@@ -5,14 +5,14 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .functional import grad
 from .modes import no_grad
 from .numeric import close
 from .table import text_table
-from .value import Value
+from .value import Value, _as_float
 
 Inputs = Sequence[float] | Mapping[str, float]
 
@@ -35,6 +35,11 @@ class Row:
     abs_error: float
     rel_error: float
     ok: bool
+    #: Set by gradcheck when f has no derivative along this input at the point: the slopes
+    #: from the left and from the right (``one_sided``) disagree, or f jumps. ``kink`` says so
+    #: in words; the row is not ok, as no gradient can be checked there.
+    one_sided: tuple[float, float] | None = None
+    kink: str = ""
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,8 @@ class CheckReport:
     """The outcome of a gradient check; ``print(report)`` shows the table.
 
     Attributes:
-        ok: every gradient (and, against torch, the output) agrees within tolerance.
+        ok: every gradient (and, against torch, the output) agrees within tolerance, and f is
+            differentiable at the point.
         reference: what the engine was compared with (``"numeric"`` or ``"torch"``).
         output: the function's value from the engine.
         reference_output: the function's value from the reference.
@@ -56,6 +62,11 @@ class CheckReport:
     output: float
     reference_output: float
     rows: list[Row] = field(default_factory=list)
+
+    @property
+    def differentiable(self) -> bool:
+        """False when gradcheck found f not differentiable along some input at the point."""
+        return not any(row.kink for row in self.rows)
 
     @property
     def max_abs_error(self) -> float:
@@ -77,12 +88,14 @@ class CheckReport:
                 repr(row.reference),
                 f"{row.abs_error:.2e}",
                 f"{row.rel_error:.2e}",
-                "ok" if row.ok else "MISMATCH",
+                "ok" if row.ok else "NOT DIFFERENTIABLE" if row.kink else "MISMATCH",
             )
             for row in self.rows
         ]
         text = text_table(header, lines).splitlines()
-        verdict = "ok" if self.ok else "FAILED"
+        text.extend(f"{row.name} = {row.value!r}: {row.kink}" for row in self.rows if row.kink)
+        verdict = "ok" if self.ok else "FAILED" if self.differentiable else (
+            "FAILED: not differentiable at this point")
         text.append(
             f"output: engine {self.output!r}, {self.reference} {self.reference_output!r}; "
             f"max abs err {self.max_abs_error:.2e}, max rel err {self.max_rel_error:.2e}: {verdict}"
@@ -102,13 +115,21 @@ def _errors(actual: float, expected: float) -> tuple[float, float]:
     return abs_error, abs_error / abs(expected) if expected else math.inf
 
 
-def _named(inputs: Inputs) -> tuple[list[str], list[float]]:
+def _named(inputs: Inputs, check: str) -> tuple[list[str], list[float]]:
+    """The inputs' names and floats, by the rule of ``Value(x)`` (int or float; a bool, a
+    string or a Value is refused) and with a message naming the input that breaks it."""
     if isinstance(inputs, Mapping):
         names = [str(name) for name in inputs]
-        values = [float(inputs[name]) for name in inputs]
+        given = [inputs[name] for name in inputs]
     else:
-        values = [float(x) for x in inputs]
-        names = [f"x{i}" for i in range(len(values))]
+        given = list(inputs)
+        names = [f"x{i}" for i in range(len(given))]
+    values = []
+    for name, x in zip(names, given, strict=True):
+        try:
+            values.append(_as_float(x))
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"{check} input {name!r}: {error}") from None
     return names, values
 
 
@@ -118,9 +139,9 @@ def _call(fn: Callable[..., Any], inputs: Inputs, args: Sequence[Any]) -> Any:
     return fn(*args)
 
 
-def _engine_run(fn: Callable[..., Any], inputs: Inputs) -> tuple[list[str], list[float], float,
-                                                                 list[float]]:
-    names, values = _named(inputs)
+def _engine_run(fn: Callable[..., Any], inputs: Inputs, check: str
+                ) -> tuple[list[str], list[float], float, list[float]]:
+    names, values = _named(inputs, check)
     leaves = [Value(x, label=name) for name, x in zip(names, values, strict=True)]
     out = _call(fn, inputs, leaves)
     if not isinstance(out, Value):
@@ -177,6 +198,50 @@ def _central_difference(f: Callable[[list[float]], float], values: list[float], 
     return estimate, bound if math.isfinite(bound) else 0.0
 
 
+def _kink(f: Callable[[list[float]], float], values: list[float], i: int, h: float, f0: float,
+          rtol: float) -> tuple[tuple[float, float], str] | None:
+    """The one-sided slopes along input i and why f has no derivative there; None if it may.
+
+    On each side, S(h) = (f(x + h) - f(x)) / h (with -h on the left) is f' + f'' h / 2 + ...:
+    Richardson's 2 S(h/2) - S(h) estimates the one-sided derivative, and |S(h) - S(h/2)| (the
+    h term itself, a generous bound) plus rounding bounds its error. Where f is smooth both
+    sides estimate f' and agree within their bounds; at a kink (relu at 0) they do not, and
+    at a jump (a branch on ``x > 0`` that changes the value) f(x + h/2) - f(x) does not halve
+    with the step, so one slope grows as 1/h.
+    """
+    slopes, bounds, jumps = [], [], []
+    for side in (-1.0, 1.0):
+        differences = []
+        for step in (side * h, side * h / 2.0):
+            moved = list(values)
+            moved[i] = values[i] + step
+            f1 = f(moved)
+            taken = moved[i] - values[i]
+            noise = (_ROUNDING * max(abs(f1), abs(f0)) + _TINY) / abs(taken)
+            differences.append((f1 - f0, (f1 - f0) / taken, noise))
+        (d_coarse, coarse, coarse_noise), (d_fine, fine, fine_noise) = differences
+        slopes.append(2.0 * fine - coarse)
+        bounds.append(abs(coarse - fine) + 2.0 * fine_noise + coarse_noise)
+        if abs(d_fine) > 0.75 * abs(d_coarse) and abs(d_fine) > fine_noise * h:
+            jumps.append((side, d_fine))
+    left, right = slopes
+    gap = abs(right - left)
+    if not gap > sum(bounds) + rtol * max(abs(left), abs(right)):  # nan: no verdict
+        return None
+    if jumps:
+        side, change = jumps[0]
+        return (left, right), (
+            f"f jumps here: a step of {h / 2.0:.3g} to the {'left' if side < 0 else 'right'} "
+            f"changes f by {change:.6g}, and halving the step does not halve that. f is not "
+            "continuous, so no gradient can be checked; try a point off the jump"
+        )
+    return (left, right), (
+        f"f is not differentiable here: its slope from the left is {left:.6g} and from the "
+        f"right {right:.6g}, so no gradient can be checked (a kink, as relu's at 0); "
+        "try a point off the kink"
+    )
+
+
 def gradcheck(fn: Callable[..., Value], inputs: Inputs, *, eps: float = 1e-6,
               rtol: float = 1e-4, atol: float = 0.0) -> CheckReport:
     """Compare the engine's gradients of ``fn`` with central differences.
@@ -193,7 +258,11 @@ def gradcheck(fn: Callable[..., Value], inputs: Inputs, *, eps: float = 1e-6,
 
     so a correct derivative passes however large f or its third derivative is, and a wrong
     one fails however tiny the gradients are (there is no fixed absolute slack unless
-    ``atol`` asks for one). Needs nothing but the engine.
+    ``atol`` asks for one). Before a failing row is called a mismatch, the slopes from the
+    left and from the right are estimated: where they disagree (relu at 0, a branch on the
+    data) or f jumps, there is no derivative to check, and the row says NOT DIFFERENTIABLE
+    with both slopes (``row.one_sided``, ``row.kink``, ``report.differentiable``) instead of
+    comparing with the meaningless central estimate. Needs nothing but the engine.
 
     Args:
         fn: takes one Value per input (positionally, or by name when ``inputs`` is a mapping)
@@ -205,7 +274,7 @@ def gradcheck(fn: Callable[..., Value], inputs: Inputs, *, eps: float = 1e-6,
     Returns:
         A report with ``.ok`` and a readable table (``print(report)``).
     """
-    names, values, output, engine = _engine_run(fn, inputs)
+    names, values, output, engine = _engine_run(fn, inputs, "gradcheck")
 
     def f(point: list[float]) -> float:
         with no_grad():
@@ -215,7 +284,7 @@ def gradcheck(fn: Callable[..., Value], inputs: Inputs, *, eps: float = 1e-6,
         numeric, noise = estimate
         return abs(got - numeric) - noise - rtol * abs(numeric) if numeric == numeric else INF
 
-    numeric, atols = [], []
+    numeric, atols, kinks = [], [], {}
     for i, (x, got) in enumerate(zip(values, engine, strict=True)):
         steps = [eps * max(1.0, abs(x))]
         if 0.0 < abs(x) < 1.0 and x + eps * abs(x) / 2.0 != x:  # not for a subnormal x
@@ -228,8 +297,16 @@ def gradcheck(fn: Callable[..., Value], inputs: Inputs, *, eps: float = 1e-6,
             best, noise = min(estimates, key=lambda estimate: misfit(got, estimate))
         numeric.append(best)
         atols.append(atol + noise)
-    return _report("numeric", names, values, output, output, engine, numeric, rtol, atols,
-                   check_output=False)
+        if misfit(got, (best, noise)) > atol:
+            # Before calling it a mismatch: is there a derivative here to match at all?
+            kink = _kink(f, values, i, steps[0], output, rtol)
+            if kink is not None:
+                kinks[i] = kink
+    report = _report("numeric", names, values, output, output, engine, numeric, rtol, atols,
+                     check_output=False)
+    for i, (one_sided, why) in kinks.items():
+        report.rows[i] = replace(report.rows[i], ok=False, one_sided=one_sided, kink=why)
+    return report
 
 
 def compare_with_torch(fn: Callable[..., Any], inputs: Inputs, *, rtol: float = 1e-9,
@@ -256,7 +333,7 @@ def compare_with_torch(fn: Callable[..., Any], inputs: Inputs, *, rtol: float = 
     except ImportError as error:
         raise ImportError(TORCH_MISSING) from error
 
-    names, values, output, engine = _engine_run(fn, inputs)
+    names, values, output, engine = _engine_run(fn, inputs, "compare_with_torch")
     tensors = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in values]
     torch_out = _call(fn, inputs, tensors)
     if not isinstance(torch_out, torch.Tensor) or torch_out.numel() != 1:

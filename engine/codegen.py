@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import keyword
-import math
 import re
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from . import numeric
-from .value import PowByNumber, Value
+from . import ops
+from .eager import op_of
+from .symbolic import SCALAR_HELPERS, batch_helpers, literal
+from .value import Value
 
 #: The compiled program: called with the data of every input (in order), it yields the output's
 #: value, then, when resumed, the tuple of d output / d input for the inputs that want a gradient.
@@ -22,55 +23,12 @@ class JitError(ValueError):
 
 
 #: The globals the scalar code runs with: the engine's own IEEE-safe helpers, nothing else.
-NAMESPACE: dict[str, object] = {
-    "__builtins__": {},
-    "_power": numeric.power,
-    "_exp": numeric.exp,
-    "_log": numeric.log,
-    "_div": numeric.div,
-    "_tanh": math.tanh,
-    "_sigmoid": numeric.sigmoid,
-    "_inf": math.inf,
-    "_nan": math.nan,
-}
+NAMESPACE = SCALAR_HELPERS
 
 
 def batch_namespace() -> dict[str, object]:
-    """The globals of the batch code: NumPy ufuncs with the scalar helpers' IEEE answers.
-
-    Imports NumPy, so it is only called once a caller has passed an array. Each helper takes
-    arrays or floats and gives, element by element, what its scalar twin gives (up to the last
-    bit or so of exp, log and tanh, where NumPy's vector code and the C library round apart):
-    ``exp`` overflows to ``inf``, ``log(0) = -inf``, ``log(x < 0) = nan``, ``1 / 0 = inf``, a
-    negative base with a fractional exponent gives ``nan`` (C's ``pow``), ``relu(0) = 0``,
-    and ``sigmoid`` takes the branch ``numeric.sigmoid`` takes, so no exp overflows. The caller
-    runs the code under ``numpy.errstate(all="ignore")``: those answers are meant, not warned.
-    ``_where`` is the batch spelling of the scalar code's ``a if cond else b``; it computes both
-    sides, and the side it drops may be inf or nan without harm.
-    """
-    import numpy as np
-
-    def sigmoid_batch(x: Any) -> Any:
-        # e^-|x| is e^-x where x >= 0 and e^x below: the exp of each branch of numeric.sigmoid.
-        e = np.exp(-np.abs(x))
-        return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-    def relu_batch(x: Any) -> Any:
-        return np.where(x <= 0.0, 0.0, x)  # nan stays nan, as in Value.relu
-
-    return {
-        "__builtins__": {},
-        "_power": np.power,
-        "_exp": np.exp,
-        "_log": np.log,
-        "_div": np.divide,
-        "_tanh": np.tanh,
-        "_sigmoid": sigmoid_batch,
-        "_relu": relu_batch,
-        "_where": np.where,
-        "_inf": math.inf,
-        "_nan": math.nan,
-    }
+    """The globals of the batch code (``symbolic.batch_helpers``)."""
+    return batch_helpers()
 
 
 @dataclass(frozen=True)
@@ -112,15 +70,6 @@ class Generated:
         return function
 
 
-def literal(x: float) -> str:
-    """A float as source text that evaluates to exactly it (``repr`` round-trips floats)."""
-    if math.isfinite(x):
-        return repr(x)
-    if math.isnan(x):
-        return "_nan"
-    return "_inf" if x > 0.0 else "-_inf"
-
-
 def identifier(label: str) -> str:
     """A label made into an ASCII Python name (``"w1.3"`` -> ``"w1_3"``); ``""`` if nothing is left.
 
@@ -135,9 +84,9 @@ def identifier(label: str) -> str:
 
 def _pow_exponent(node: Value) -> float:
     """The number n of a ``x ** n`` node, read from its rule (the op string rounds n for show)."""
-    local = node._local
-    if isinstance(local, PowByNumber):
-        return local.exponent
+    found = op_of(node._grad_fn)
+    if found is not None and found[0] is ops.POW_NUMBER:
+        return float(found[1][0])
     raise JitError(
         f"engine.jit cannot read the exponent of the {node._op!r} node {_describe(node)}"
     )
@@ -152,19 +101,6 @@ def _describe(node: Value) -> str:
     return f"({', '.join(parts)})"
 
 
-# The op a node came from, told by its local-derivative rule (the op string is for display).
-_KINDS: dict[object, str] = {
-    Value._add_local: "+",
-    Value._mul_local: "*",
-    Value._pow_local: "**",
-    Value._exp_local: "exp",
-    Value._log_local: "log",
-    Value._tanh_local: "tanh",
-    Value._sigmoid_local: "sigmoid",
-    Value._relu_local: "relu",
-}
-
-
 def op_kind(node: Value) -> str:
     """``"+"``, ``"*"``, ``"**n"``, ``"**"``, ``"exp"``, ... for a node made by an engine op.
 
@@ -172,11 +108,9 @@ def op_kind(node: Value) -> str:
         JitError: the node's rule is not one of the engine's (a custom op, or a jitted call
             inside a function being jitted).
     """
-    kind = _KINDS.get(node._local)
-    if kind is not None:
-        return kind
-    if isinstance(node._local, PowByNumber):
-        return "**n"
+    found = op_of(node._grad_fn)
+    if found is not None:
+        return "**n" if found[0] is ops.POW_NUMBER else found[0].name
     hint = (
         " (a call of a jitted function: jit the outer function only, or call the inner one "
         "eagerly)" if node._op.startswith("jit") else ""
@@ -227,7 +161,7 @@ def _forward(kind: str, node: Value, a: _Expr, b: _Expr, batch: bool) -> _Expr:
         return _Expr(f"_power({a.text}, {b.text})", _ATOM, depth)
     if kind == "relu":
         if batch:
-            return _Expr(f"_relu({a.text})", _ATOM, depth)
+            return _Expr(f"_where({a.text} <= 0.0, 0.0, {a.text})", _ATOM, depth)
         return _Expr(f"0.0 if {a.text} <= 0.0 else {a.text}", _LOOSE, depth)
     return _Expr(f"_{kind}({a.text})", _ATOM, depth)  # exp, log, tanh, sigmoid
 

@@ -33,7 +33,7 @@ from .jit_trace import (
     union_order,
 )
 from .modes import cyclic_gc_paused
-from .value import Value, _result
+from .value import Value, _make_node
 
 __all__ = ["JitError", "JitFunction", "JitMismatchError", "TraceInfo", "jit"]
 
@@ -104,7 +104,7 @@ class JitFunction:
         run = Run(entry.program(data))
         out: float = run.forward()
         parents = tuple(leaves[slot] for slot in entry.parent_slots) + entry.captured_parents
-        node = _result(out, parents, "jit", run)
+        node = _make_node(out, parents, "jit", run)
         node.label = entry.output.value.label
         aux = [float(next(program(data))) for program in entry.aux_programs]  # type: ignore[arg-type]
         if self.check:
@@ -124,7 +124,7 @@ class JitFunction:
         run = Run(entry.program(data), shape)
         per_sample = run.forward()
         parents = tuple(leaves[slot] for slot in entry.parent_slots) + entry.captured_parents
-        node = _result(jit_batch.batch_mean(per_sample, shape), parents, "jit mean", run)
+        node = _make_node(jit_batch.batch_mean(per_sample, shape), parents, "jit mean", run)
         node.label = entry.output.value.label
         with jit_batch.quiet():
             aux = [jit_batch.per_sample_array(next(program(data)), shape)

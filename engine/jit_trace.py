@@ -135,11 +135,11 @@ def sort_leaves(order: Iterable[Value], fresh: Sequence[Value], leaves: Sequence
     given: list[tuple[bool, int, Value]] = []  # (copy?, slot, node): arguments first, by slot
     sorted_ = Leaves([], [], [], [], [], [], {})
     for node in order:
-        if node._local is not None:
+        if node._grad_fn is not None:
             continue
         source = recorder.source(node)
         copy = source is not node
-        if source._local is not None:  # the code has no line that copies a node's value
+        if source._grad_fn is not None:  # the code has no line that copies a node's value
             raise JitError(
                 f"engine.jit: Value(v) of the computed Value {source!r} inside the traced "
                 "function would freeze its number at trace time; use v itself (it keeps its "
@@ -183,7 +183,7 @@ def fingerprint(order: Sequence[Value], tags: dict[int, object]) -> tuple[list[o
     shape: list[object] = []
     constants = []
     for node in order:
-        if node._local is None:
+        if node._grad_fn is None:
             tag = tags[id(node)]
             shape.append(tag)
             if tag == "constant":
@@ -228,13 +228,14 @@ class Run:
             self._run = None  # frees the forward intermediates
         return self._per_sample
 
-    def __call__(self, node: Value | None = None) -> tuple[float, ...]:
+    def __call__(self, node: Value | None = None, upstream: float = 1.0) -> tuple[float, ...]:
+        """The jitted node's backward function: what each parent gains from ``upstream``."""
         if self._grads is None:
             grads = self.per_sample()
             shape = self.shape
             self._grads = grads if shape is None else tuple(
                 jit_batch.batch_mean(g, shape) for g in grads)
-        return self._grads
+        return tuple([derivative * upstream for derivative in self._grads])
 
 
 @dataclass(eq=False)

@@ -78,6 +78,16 @@ def power(x: float, n: float) -> float:
         return NAN
 
 
+def sin(x: float) -> float:
+    """The sine: ``sin(+-inf) = nan`` (Python raises ValueError there)."""
+    return math.sin(x) if x - x == 0.0 else NAN  # x - x is nan for inf and nan
+
+
+def cos(x: float) -> float:
+    """The cosine: ``cos(+-inf) = nan`` (Python raises ValueError there)."""
+    return math.cos(x) if x - x == 0.0 else NAN
+
+
 def is_finite(x: float) -> bool:
     """True for every float but ``inf``, ``-inf`` and ``nan``."""
     return math.isfinite(x)

@@ -10,7 +10,8 @@ from .value import Value, prepare_backward
 
 @dataclass(frozen=True, eq=False)
 class ParentUpdate:
-    """One use of one parent in a step: ``parent.grad += local * upstream``.
+    """One use of one parent in a step: ``parent.grad += contribution``, for most ops
+    ``local * upstream``.
 
     A parent used twice (``a * a``) gets two updates in the same step, the second starting from
     the grad the first left.
@@ -19,7 +20,8 @@ class ParentUpdate:
         parent: the parent Value that was written.
         position: its place in ``node._prev`` (0 for the first argument).
         local: d node / d parent, the op's local derivative.
-        contribution: ``local * upstream``, what this use adds to ``parent.grad``.
+        contribution: what this use adds to ``parent.grad``: ``local * upstream``, except where
+            the op selects the upstream gradient instead (relu passes it or gives 0).
         before: ``parent.grad`` just before the addition.
         after: ``parent.grad`` just after it (``before + contribution``).
     """
@@ -76,17 +78,18 @@ def backward_steps(root: Value) -> Iterator[BackwardStep]:
             f"backward_steps() needs a Value root, got {root!r} ({type(root).__name__})"
         )
     order = prepare_backward(root)
-    inner = [node for node in reversed(order) if node._local is not None]
+    inner = [node for node in reversed(order) if node._grad_fn is not None]
     total = len(inner)
     for index, node in enumerate(inner, start=1):
         upstream = node.grad
         updates = []
         running: dict[int, float] = {}  # a parent used twice (a * a) sees its first update
-        # The record repeats _backward's float operations in its order, so before/after are
-        # exactly the values its += produces; _backward itself then applies the chain rule.
-        for position, (parent, local) in enumerate(zip(node._prev, node.local_grads())):  # noqa: B905
+        # The record asks the op's backward function what _backward will add, and repeats its
+        # += in its order, so before/after are exactly the values _backward then produces.
+        gains = node._grad_fn(node, upstream)  # type: ignore[misc]
+        for position, (parent, local, contribution) in enumerate(
+                zip(node._prev, node.local_grads(), gains)):  # noqa: B905
             before = running.get(id(parent), parent.grad)
-            contribution = local * upstream
             after = running[id(parent)] = before + contribution
             updates.append(ParentUpdate(parent, position, local, contribution, before, after))
         node._backward()

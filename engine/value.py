@@ -1,20 +1,16 @@
-"""Value: one scalar node of the computational graph, its ops and their local derivatives."""
+"""Value: one scalar node of the computational graph, its ops, and backward."""
 
 from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable
 from numbers import Real
 
-from . import numeric
+from . import eager, numeric, ops
 from .anomaly import check_local_grads, check_new_node
+from .eager import GradFn, make_method
 from .graph import walk
 from .modes import MODE, cyclic_gc_paused
-
-#: An op's local-derivative rule: given the node the op made, return d node / d parent for each
-#: parent, in the order of ``node._prev``.
-LocalGrads = Callable[["Value"], tuple[float, ...]]
 
 
 def _as_float(data: object) -> float:
@@ -24,23 +20,24 @@ def _as_float(data: object) -> float:
         return data  # type: ignore[return-value]
     if kind is not int and (isinstance(data, bool) or not isinstance(data, Real)):
         raise TypeError(
-            f"Value needs an int or float, got {data!r} ({type(data).__name__})"
+            f"Value needs an int or float, got {_shown(data)} ({type(data).__name__})"
         )
     try:
         return float(data)  # type: ignore[arg-type]
     except OverflowError:
-        raise ValueError(f"Value got {data!r}, which is too large for a float") from None
+        raise ValueError(f"Value got {_shown(data)}, which is too large for a float") from None
 
 
 class Value:
     """A scalar in the graph: its ``data``, its ``grad``, the parents and op that made it.
 
-    Each op method computes the forward value and names, right below it, the rule that returns the
-    op's local derivatives (d out / d parent, one per parent). ``_backward()`` multiplies those by
-    the node's grad and adds them into the parents: the chain rule lives there and nowhere else.
-    Rules read the current ``data`` of the node and its parents, as micrograd's closures do, and
-    hold no reference to the node they belong to, so a graph is freed by reference counting alone
-    (no reference cycles for Python's cyclic garbage collector to chase).
+    Each primitive op (``engine.ops``: its forward and its derivative rule, defined once) makes
+    a node that holds the op's backward function in ``_grad_fn``: given the node and its grad, it
+    returns what each parent's grad gains. ``_backward()`` adds those into the parents: the chain
+    rule is applied there and nowhere else. Backward functions read the current ``data`` of the
+    node and its parents, as micrograd's closures do, and hold no reference to the node they
+    belong to, so a graph is freed by reference counting alone (no reference cycles for
+    Python's cyclic garbage collector to chase).
 
     Attributes:
         data: the value, a float.
@@ -49,11 +46,12 @@ class Value:
         scope: the ``name_scope`` in force when the node was made (``"Layer 1 / Neuron 3"``).
         _prev: the parents, a tuple in argument order (``a * a`` has ``a`` twice).
         _op: the op that made the node (``"+"``, ``"*"``, ``"tanh"``, ...); ``""`` for a leaf.
+        _grad_fn: the op's backward function, ``grad_fn(node, upstream)``; None for a leaf.
     """
 
     # _origin is set only inside detect_anomaly(): the user's file and line that made the node.
     # _mark belongs to graph walks (engine.graph.walk).
-    __slots__ = ("_local", "_mark", "_op", "_origin", "_prev", "data", "grad", "label", "scope")
+    __slots__ = ("_grad_fn", "_mark", "_op", "_origin", "_prev", "data", "grad", "label", "scope")
 
     data: float
     grad: float
@@ -61,7 +59,7 @@ class Value:
     scope: str
     _prev: tuple[Value, ...]
     _op: str
-    _local: LocalGrads | None
+    _grad_fn: GradFn | None
     _origin: tuple[str, int, str] | None
     _mark: object
 
@@ -79,7 +77,7 @@ class Value:
         self.scope = MODE.scope
         self._prev = ()
         self._op = ""
-        self._local = None
+        self._grad_fn = None
         self._mark = None
         made = MODE.leaves_made
         if made is not None:
@@ -87,50 +85,24 @@ class Value:
             if source is not None:
                 made.append((self, source))
 
-    # --- arithmetic --------------------------------------------------------------------------
+    # --- the primitive ops: each method is written from its row of engine.ops -----------------
+    # (its forward and derivative rule live there; eager.source_of(Value.exp) shows the code)
 
-    def __add__(self, other: Value | float) -> Value:
-        """a + b, with d/da = 1 and d/db = 1."""
-        other = other if type(other) is Value else _as_value(other, "+")
-        return _result(self.data + other.data, (self, other), "+", Value._add_local)
-
-    @staticmethod
-    def _add_local(out: Value) -> tuple[float, ...]:
-        return (1.0, 1.0)
-
-    def __mul__(self, other: Value | float) -> Value:
-        """a * b, with d/da = b and d/db = a."""
-        other = other if type(other) is Value else _as_value(other, "*")
-        return _result(self.data * other.data, (self, other), "*", Value._mul_local)
-
-    @staticmethod
-    def _mul_local(out: Value) -> tuple[float, ...]:
-        a, b = out._prev
-        return (b.data, a.data)
+    __add__ = make_method(ops.ADD, "__add__")  # a + b
+    __mul__ = make_method(ops.MUL, "__mul__")  # a * b
+    _pow_value = make_method(ops.POW, "_pow_value")  # a ** b for a Value b
+    _pow_number = make_method(ops.POW_NUMBER, "_pow_number")  # x ** n for a number n
+    exp = make_method(ops.EXP, "exp")
+    log = make_method(ops.LOG, "log")
+    tanh = make_method(ops.TANH, "tanh")
+    sigmoid = make_method(ops.SIGMOID, "sigmoid")
+    relu = make_method(ops.RELU, "relu")
 
     def __pow__(self, other: Value | float) -> Value:
-        """x ** n. For a number n: d/dx = n x^(n-1) (0 when n = 0, as torch).
-
-        For a Value exponent see ``_pow_value``.
-        """
+        """x ** n for a number n (the node shows ``**n``) or a Value exponent (``**``)."""
         if isinstance(other, Value):
             return self._pow_value(other)
-        n = _number(other, "**")
-        return _result(numeric.power(self.data, n), (self,), f"**{n:g}", PowByNumber(n))
-
-    def _pow_value(self, exponent: Value) -> Value:
-        """a ** b for Values, with d/da = b a^(b-1) (0 when b = 0) and d/db = a^b ln a
-        (0 when a = 0 and b >= 0), the values torch uses at those points."""
-        return _result(
-            numeric.power(self.data, exponent.data), (self, exponent), "**", Value._pow_local
-        )
-
-    @staticmethod
-    def _pow_local(out: Value) -> tuple[float, ...]:
-        a, b = out._prev[0].data, out._prev[1].data
-        d_base = 0.0 if b == 0.0 else b * numeric.power(a, b - 1.0)
-        d_exponent = 0.0 if (a == 0.0 and b >= 0.0) else out.data * numeric.log(a)
-        return (d_base, d_exponent)
+        return self._pow_number(_number(other, "**"))
 
     # Everything below is built from the primitives above, one line each.
     def __radd__(self, other: float) -> Value:  # other + self
@@ -159,56 +131,6 @@ class Value:
     def __rpow__(self, other: float) -> Value:  # other ** self, a number base
         return Value(_number(other, "**"))._pow_value(self)
 
-    # --- functions, named as torch.Tensor names them ------------------------------------------
-
-    def exp(self) -> Value:
-        """e^x, with d/dx e^x = e^x (read from the output). ``exp(1000)`` is ``inf``."""
-        return _result(numeric.exp(self.data), (self,), "exp", Value._exp_local)
-
-    @staticmethod
-    def _exp_local(out: Value) -> tuple[float, ...]:
-        return (out.data,)
-
-    def log(self) -> Value:
-        """ln x, with d/dx ln x = 1/x. ``log(0)`` is ``-inf`` and ``log(-1)`` is ``nan``."""
-        return _result(numeric.log(self.data), (self,), "log", Value._log_local)
-
-    @staticmethod
-    def _log_local(out: Value) -> tuple[float, ...]:
-        return (numeric.div(1.0, out._prev[0].data),)
-
-    def tanh(self) -> Value:
-        """tanh x, with d/dx tanh x = 1 - tanh(x)^2 (read from the output)."""
-        return _result(math.tanh(self.data), (self,), "tanh", Value._tanh_local)
-
-    @staticmethod
-    def _tanh_local(out: Value) -> tuple[float, ...]:
-        t = out.data
-        # Factored so it rounds like torch's fused 1 - t*t, not twice as the plain form would.
-        return ((1.0 - t) * (1.0 + t),)
-
-    def sigmoid(self) -> Value:
-        """s(x) = 1 / (1 + e^-x), with d/dx s(x) = s(x) (1 - s(x)) (read from the output).
-
-        Computed as e^x / (1 + e^x) for negative x so that no exp overflows: exact at +-1000.
-        """
-        return _result(numeric.sigmoid(self.data), (self,), "sigmoid", Value._sigmoid_local)
-
-    @staticmethod
-    def _sigmoid_local(out: Value) -> tuple[float, ...]:
-        s = out.data
-        return (s * (1.0 - s),)
-
-    def relu(self) -> Value:
-        """max(0, x), with d/dx = 1 for x > 0 and 0 for x <= 0 (relu'(0) = 0, as torch)."""
-        x = self.data
-        return _result(0.0 if x <= 0.0 else x, (self,), "relu", Value._relu_local)
-
-    @staticmethod
-    def _relu_local(out: Value) -> tuple[float, ...]:
-        # nan passes through with derivative 1, as torch's threshold_backward does.
-        return (0.0 if out.data <= 0.0 else 1.0,)
-
     # Torch-named spellings of the operators, so code written for tensors runs on Values.
     def pow(self, exponent: Value | float) -> Value:  # self ** exponent
         return self**exponent
@@ -222,22 +144,26 @@ class Value:
     # --- backward -----------------------------------------------------------------------------
 
     def local_grads(self) -> tuple[float, ...]:
-        """d self / d parent for each parent, in the order of ``_prev``; ``()`` for a leaf."""
-        local = self._local
-        return () if local is None else local(self)
+        """d self / d parent for each parent, in the order of ``_prev``; ``()`` for a leaf.
+
+        The op's backward function with an upstream gradient of 1.0.
+        """
+        grad_fn = self._grad_fn
+        return () if grad_fn is None else grad_fn(self, 1.0)
 
     def _backward(self) -> None:
         """The chain rule at this node: ``parent.grad += (d self / d parent) * self.grad``.
 
-        Called by ``backward()`` for every node in reverse topological order; call it by hand,
-        node by node, to walk backward as micrograd's lecture does.
+        The op's backward function computes each parent's share of ``self.grad`` (for most ops
+        d self / d parent times it; relu selects it); here it is added in. Called by
+        ``backward()`` for every node in reverse topological order; call it by hand, node by
+        node, to walk backward as micrograd's lecture does.
         """
-        local = self._local
-        if local is None:
+        grad_fn = self._grad_fn
+        if grad_fn is None:
             return
-        upstream = self.grad
-        for parent, derivative in zip(self._prev, local(self)):  # noqa: B905 - equal by design
-            parent.grad += derivative * upstream
+        for parent, gained in zip(self._prev, grad_fn(self, self.grad)):  # noqa: B905
+            parent.grad += gained
 
     def backward(self, *, detect_anomaly: bool = False) -> None:
         """Fill ``.grad`` of every node this one depends on with d self / d node.
@@ -257,15 +183,19 @@ class Value:
             step = Value._backward
             if detect_anomaly or MODE.anomaly:
                 for node in reversed(order):
-                    if node._local is not None:
+                    if node._grad_fn is not None:
                         check_local_grads(node)
                         step(node)
                 return
             for node in reversed(order):
-                if node._local is not None:
+                if node._grad_fn is not None:
                     step(node)
 
     # --- conversions and display -------------------------------------------------------------
+    # A Value is a node of the graph. Python's implicit conversions would turn it into a plain
+    # float and drop it out of the graph without a word (``x * math.exp(x)`` would get the
+    # gradient e instead of 2e), so they raise; comparisons, bool and format read ``.data`` and
+    # return plain Python objects that control flow or text use. docs/numbers.md has the why.
 
     def detach(self) -> Value:
         """A new leaf with the same data and label and no history, as ``Tensor.detach()``."""
@@ -276,7 +206,60 @@ class Value:
         return self.data
 
     def __float__(self) -> float:
-        return self.data
+        """Refused: ``float(v)``, ``math.exp(v)`` and ``"%f" % v`` would detach v silently."""
+        raise TypeError(
+            f"a Value does not turn into a float by itself (data={self.data!r}): math.exp(v), "
+            "float(v) and the like would drop it out of the graph and its gradient would be "
+            "silently wrong. Stay in the graph with the Value's methods (v.exp(), v.log(), "
+            "v.tanh(), v ** 0.5, ...), or take the number on purpose with v.item() or v.data"
+        )
+
+    def __bool__(self) -> bool:
+        """``v.data != 0``, as ``bool(tensor)``: ``bool(Value(0.0))`` is False, nan is True."""
+        return self.data != 0.0
+
+    # == and hash are the node's identity, as micrograd's and as object's: Values sit in sets
+    # and dicts (the lecture's build_topo keeps a set() of visited nodes). Comparing a node with
+    # a number by == would silently say False, so that raises and names .data.
+    __hash__ = object.__hash__
+
+    def __eq__(self, other: object) -> bool:
+        """``a == b`` for Values is ``a is b`` (the same node); with a number it raises."""
+        if isinstance(other, Value):
+            return self is other
+        if isinstance(other, Real):
+            raise TypeError(_number_equality(self, other, "=="))
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        """``a != b`` for Values is ``a is not b``; with a number it raises."""
+        if isinstance(other, Value):
+            return self is not other
+        if isinstance(other, Real):
+            raise TypeError(_number_equality(self, other, "!="))
+        return NotImplemented
+
+    # <, <=, >, >= compare the data with another Value's or with a number and return a bool,
+    # so max(a, b), min and sorted pick Values by their data, as they pick tensors.
+    def __lt__(self, other: Value | float) -> bool:
+        o = _compared(other)
+        return NotImplemented if o is None else self.data < o
+
+    def __le__(self, other: Value | float) -> bool:
+        o = _compared(other)
+        return NotImplemented if o is None else self.data <= o
+
+    def __gt__(self, other: Value | float) -> bool:
+        o = _compared(other)
+        return NotImplemented if o is None else self.data > o
+
+    def __ge__(self, other: Value | float) -> bool:
+        o = _compared(other)
+        return NotImplemented if o is None else self.data >= o
+
+    def __format__(self, spec: str) -> str:
+        """``f"{v:.3f}"`` formats ``v.data`` as a float; ``f"{v}"`` with no spec is ``str(v)``."""
+        return format(self.data, spec) if spec else str(self)
 
     def __index__(self) -> int:
         raise TypeError(
@@ -290,25 +273,6 @@ class Value:
         return f"Value(data={self.data}, grad={self.grad})"
 
 
-class PowByNumber:
-    """The local-derivative rule of ``x ** n`` for a number n: d/dx = n x^(n-1), 0 when n = 0.
-
-    A rule object rather than a closure so the exact exponent stays readable (``.exponent``;
-    the op string ``"**0.333333"`` rounds it for show), as ``engine.jit`` needs it.
-    """
-
-    __slots__ = ("exponent",)
-
-    def __init__(self, exponent: float) -> None:
-        self.exponent = exponent
-
-    def __call__(self, out: Value) -> tuple[float, ...]:
-        n = self.exponent
-        if n == 0.0:
-            return (0.0,)
-        return (n * numeric.power(out._prev[0].data, n - 1.0),)
-
-
 def prepare_backward(root: Value) -> list[Value]:
     """Order the graph, clear the inner nodes' grads and seed ``root`` with 1.0.
 
@@ -318,7 +282,13 @@ def prepare_backward(root: Value) -> list[Value]:
         The topological order (leaves first, root last).
     """
     order = walk(root, clear_inner_grads=True)
-    if root._local is None:
+    # ``p.grad = None`` is torch's way to zero a gradient; here None counts as 0.0 (the leaves
+    # accumulate from it). A check here, not at assignment: a property on .grad would slow
+    # every += of backward. docs/numbers.md.
+    for node in order:
+        if node.grad is None:
+            node.grad = 0.0
+    if root._grad_fn is None:
         root.grad += 1.0  # a leaf accumulates like any other
     else:
         root.grad = 1.0
@@ -328,8 +298,8 @@ def prepare_backward(root: Value) -> list[Value]:
 _new_value = object.__new__
 
 
-def _result(data: float, parents: tuple[Value, ...], op: str,
-            local: LocalGrads | None) -> Value:
+def _make_node(data: float, parents: tuple[Value, ...], op: str,
+               grad_fn: GradFn | None) -> Value:
     """Make the node an op returns (a constant when it has no parents); under ``no_grad()``
     it is a leaf with no history."""
     out: Value = _new_value(Value)
@@ -342,11 +312,11 @@ def _result(data: float, parents: tuple[Value, ...], op: str,
     if mode.grad_enabled:
         out._prev = parents
         out._op = op
-        out._local = local
+        out._grad_fn = grad_fn
     else:
         out._prev = ()
         out._op = ""
-        out._local = None
+        out._grad_fn = None
         made = mode.leaves_made
         if made is not None and parents:  # a constant is recorded by _as_value
             made.append(out)
@@ -371,7 +341,7 @@ def _as_value(other: object, op: str) -> Value:
     if isinstance(other, Value):
         return other
     # Floats, by far the usual constant, skip the checks of _number.
-    out = _result(other if type(other) is float else _number(other, op), (), "", None)
+    out = _make_node(other if type(other) is float else _number(other, op), (), "", None)
     made = MODE.leaves_made
     if made is not None:
         made.append(out)
@@ -386,3 +356,46 @@ def _warn_copy(source: Value) -> None:
         UserWarning,
         stacklevel=3,
     )
+
+
+# --- conversions and display: helpers ------------------------------------------------------
+
+#: Longest repr a message quotes in full; longer ones are cut (``Value(10**400)`` would print
+#: 401 digits, and Python refuses to print an int of more than 4300 digits at all).
+_SHOWN_CHARS = 40
+
+
+def _shown(thing: object) -> str:
+    """``repr(thing)`` for a message, cut to a readable length (``10**400`` as its digit count)."""
+    if isinstance(thing, int) and not isinstance(thing, bool) and thing.bit_length() > 128:
+        digits = int(thing.bit_length() * math.log10(2.0))  # digits - 1 or digits
+        digits += abs(thing) >= 10**digits
+        sign = "-" if thing < 0 else ""
+        lead = abs(thing) // 10 ** (digits - 10)
+        return f"{sign}{lead}...{abs(thing) % 1000:03d} (an int of {digits} digits)"
+    text = repr(thing)
+    if len(text) <= _SHOWN_CHARS:
+        return text
+    return f"{text[:_SHOWN_CHARS - 10]}...{text[-5:]} ({len(text)} characters)"
+
+
+def _compared(other: object) -> float | None:
+    """What a Value's data is compared with in ``<`` and friends: another Value's data or a
+    number (not a bool, as ``Value(True)`` is refused); None lets Python raise its TypeError."""
+    if isinstance(other, Value):
+        return other.data
+    if isinstance(other, Real) and not isinstance(other, bool):
+        return other  # type: ignore[return-value]  # int, float, Fraction compare exactly
+    return None
+
+
+def _number_equality(value: Value, number: object, op: str) -> str:
+    """The message for ``Value == number``, which would otherwise be a silent False."""
+    return (
+        f"Value(data={value.data!r}) {op} {_shown(number)}: == and != on a Value compare "
+        f"nodes (the same node or not), not numbers; compare the number with "
+        f"v.data {op} {_shown(number)}"
+    )
+
+
+eager.link(Value=Value, _make_node=_make_node, _as_value=_as_value)

@@ -11,7 +11,7 @@ from .losses import binary_cross_entropy_with_logits, hinge_loss, l2_penalty, ms
 from .module import Module
 from .optim import SGD
 from .steps import CompiledStep, eager_step
-from .train import TrainOptions, TrainResult, accuracy, check_samples, predict, train
+from .train import TrainOptions, TrainResult, accuracy, predict, train
 
 # Anomaly mode names the user's line for a node made inside nn (a layer's product, a loss's
 # square), not the line in nn that made it.
@@ -29,7 +29,6 @@ __all__ = [
     "TrainResult",
     "accuracy",
     "binary_cross_entropy_with_logits",
-    "check_samples",
     "eager_step",
     "generate_linear",
     "generate_xor_easy",

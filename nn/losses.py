@@ -89,7 +89,8 @@ def hinge_loss(scores: Predictions, targets: Targets) -> Value:
     y in {-1, +1}; d/ds_i = -y_i / n where ``y_i s_i < 1``, else 0."""
     pairs = _pairs("hinge_loss", scores, targets)
     for _, y in pairs:
-        if float(y) not in (-1.0, 1.0):
+        # A Value target (as engine.jit passes them) is checked by its number, read on purpose.
+        if (y.data if isinstance(y, Value) else y) not in (-1.0, 1.0):
             raise ValueError(f"hinge_loss targets must be -1 or +1, got {y!r}")
     return _mean_over_samples([(1.0 - y * s).relu() for s, y in pairs])
 

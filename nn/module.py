@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine import Value, cyclic_gc_paused
+from engine import Value
+from engine.modes import cyclic_gc_paused
 
 
 class Module:

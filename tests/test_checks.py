@@ -130,3 +130,87 @@ def test_gradcheck_at_a_subnormal_input() -> None:
     report = gradcheck(lambda x, y: x * y + x.tanh(), [5e-324, 0.0])
     assert report.ok, report.table()
     assert report.rows[0].engine == 1.0  # d/dx (x y + tanh x) = y + 1 - tanh(x)^2 = 1
+
+
+@pytest.mark.parametrize(
+    "fn,left,right",
+    [
+        (lambda x: x.relu(), 0.0, 1.0),
+        (lambda x: x * 2.0 if x > 0 else -x, -1.0, 2.0),  # a branch on the data at 0
+        (lambda x: (x * 3.0).relu() * -1.0 + x, 1.0, -2.0),
+    ],
+)
+def test_gradcheck_at_a_kink_says_not_differentiable(fn: Any, left: float, right: float) -> None:
+    report = gradcheck(fn, [0.0])
+    assert not report.ok and not report.differentiable
+    row = report.rows[0]
+    assert row.one_sided == pytest.approx((left, right), abs=1e-6)
+    assert row.kink.startswith("f is not differentiable here: its slope from the left is "
+                               f"{left:.6g} and from the right {right:.6g}")
+    table = report.table()
+    assert "MISMATCH" not in table and "NOT DIFFERENTIABLE" in table
+    assert table.endswith("FAILED: not differentiable at this point")
+
+
+def test_gradcheck_at_a_jump_says_f_is_not_continuous() -> None:
+    """The case that reported a numeric gradient of 1.17e6: a branch that changes the value."""
+    report = gradcheck(lambda a: a + 1.0 if a > 0 else a, {"a": 0.0})
+    assert not report.differentiable
+    assert report.rows[0].kink.startswith(
+        "f jumps here: a step of 5e-07 to the right changes f by 1, and halving the step does "
+        "not halve that"
+    )
+    assert "a = 0.0: f jumps here" in report.table()
+
+
+def test_gradcheck_names_only_the_kinked_input() -> None:
+    report = gradcheck(lambda x, y: (x * y).relu(), [0.0, 2.0])
+    assert [row.ok for row in report.rows] == [False, True]
+    assert report.rows[0].kink and not report.rows[1].kink
+    assert report.rows[0].one_sided == pytest.approx((0.0, 2.0), abs=1e-6)
+
+
+@pytest.mark.parametrize("x", [1e-3, 0.7, -2.0, 40.0])
+def test_a_wrong_gradient_of_a_smooth_function_is_a_mismatch_not_a_kink(x: float) -> None:
+    """The one-sided slopes of a smooth f agree, however curved: a wrong rule stays a mismatch."""
+    for fn in (lambda v: v * v.detach(), lambda v: v.exp() * v.detach(),
+               lambda v: (v * v + 1.0).log() * v.detach()):
+        report = gradcheck(fn, [x])
+        assert not report.ok and report.differentiable, report.table()
+        assert "MISMATCH" in report.table()
+
+
+@pytest.mark.parametrize(
+    "inputs,message",
+    [
+        ({"a": True}, "gradcheck input 'a': Value needs an int or float, got True (bool)"),
+        ({"a": "x"}, "gradcheck input 'a': Value needs an int or float, got 'x' (str)"),
+        ([1.0, None], "gradcheck input 'x1': Value needs an int or float, got None (NoneType)"),
+    ],
+)
+def test_gradcheck_inputs_follow_the_rule_of_value(inputs: Any, message: str) -> None:
+    with pytest.raises(TypeError) as caught:
+        gradcheck(lambda *args, **kwargs: Value(0.0), inputs)
+    assert str(caught.value) == message
+    with pytest.raises(TypeError):  # the same rule as the constructor's
+        Value(next(iter(inputs.values())) if isinstance(inputs, dict) else inputs[-1])
+
+
+def test_gradcheck_wants_numbers_for_the_point_not_values() -> None:
+    with pytest.raises(TypeError, match=r"^gradcheck input 'x0': Value needs an int or float, "
+                                        r"got Value\(data=2.0, grad=0.0\) \(Value\)$"):
+        gradcheck(lambda x: x, [Value(2.0)])
+
+
+def test_gradcheck_input_too_large_for_a_float_is_named_and_shortened() -> None:
+    with pytest.raises(ValueError) as caught:
+        gradcheck(lambda b: b, {"b": 10**400})
+    assert str(caught.value) == ("gradcheck input 'b': Value got 1000000000...000 (an int of "
+                                 "401 digits), which is too large for a float")
+
+
+@pytest.mark.torch
+def test_compare_with_torch_inputs_follow_the_same_rule() -> None:
+    with pytest.raises(TypeError, match=r"^compare_with_torch input 'a': Value needs an int or "
+                                        r"float, got True \(bool\)$"):
+        compare_with_torch(lambda a: a, {"a": True})

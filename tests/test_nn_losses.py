@@ -153,6 +153,17 @@ def test_loss_mistakes_raise_messages() -> None:
         l2_penalty([], 1e-4)
 
 
+def test_hinge_reads_value_targets_without_turning_them_into_floats() -> None:
+    """engine.jit passes targets as Values; hinge checks their numbers on purpose (.data), so
+    it works whether or not a Value converts to float by itself."""
+    score = Value(0.25)
+    loss = hinge_loss([score], [Value(-1.0)])
+    loss.backward()
+    assert loss.data == 1.25 and score.grad == 1.0
+    with pytest.raises(ValueError, match=re.escape("hinge_loss targets must be -1 or +1, got V")):
+        hinge_loss([Value(1.0)], [Value(0.5)])
+
+
 def test_single_prediction_matches_hand_formula() -> None:
     p = Value(0.75)
     loss = mse_loss(p, 1.0)

@@ -153,6 +153,25 @@ def test_an_update_that_overflows_is_undone() -> None:
     assert model.w.data == 1.0
 
 
+def test_huge_but_finite_parameters_are_not_divergence() -> None:
+    # y = w x + v x with w = v = 1.5e308: the parameters sum to inf, yet each is finite, and at
+    # x = 0 the loss and gradient are 0: training goes on.
+    class Pair(Module):
+        def __init__(self) -> None:
+            self.w, self.v = Value(1.5e308, label="w"), Value(1.5e308, label="v")
+
+        def forward(self, x: Sequence[float]) -> Value:
+            return self.w * x[0] + self.v * x[0]
+
+        def parameters(self) -> list[Value]:
+            return [self.w, self.v]
+
+    model = Pair()
+    result = train(model, [[0.0]], [0.0], lr=0.1, epochs=2, options=QUIET)
+    assert not result.diverged and result.losses == [0.0, 0.0]
+    assert model.w.data == model.v.data == 1.5e308
+
+
 @pytest.mark.parametrize("lr", [1.0, 10.0])
 def test_after_divergence_the_model_trains_on_with_a_smaller_lr(lr: float) -> None:
     """The issue's case: a large lr blows a tanh MLP up after a few epochs (losses ~1e290

@@ -11,13 +11,9 @@ import importlib.util
 import math
 from typing import Any
 
+from engine.eager import op_of
+
 from .explore_model import ENGINE_LOCK, Built, number
-
-#: Binary ops by their engine name, as torch spells them.
-_BINARY = {"+": "add", "*": "mul", "**": "pow", "max": "maximum", "min": "minimum"}
-
-#: Engine ops that torch has under the same name (torch.exp, torch.tanh, ...).
-_UNARY = ("exp", "log", "tanh", "sigmoid", "relu", "sin", "cos", "abs", "sqrt")
 
 #: torch's float64 gradient should agree with the engine's to rounding.
 RTOL = 1e-9
@@ -74,16 +70,13 @@ def compare_payload(built: Built) -> dict[str, Any]:
 
 
 def _replay(torch: Any, node: Any, args: list[Any]) -> Any:
-    """The node's op on tensors; KeyError for an op not known here."""
-    op = node._op
-    if op in _BINARY:
-        return getattr(torch, _BINARY[op])(*args)
-    if op.startswith("**"):
-        exponent = getattr(node._local, "exponent", None)
-        return torch.pow(args[0], float(op[2:]) if exponent is None else exponent)
-    if op in _UNARY:
-        return getattr(torch, op)(args[0])
-    raise KeyError(op)
+    """The node's op on tensors, by its torch name in engine.ops; KeyError for a node no op of
+    the table made."""
+    found = op_of(node._grad_fn)
+    if found is None:
+        raise KeyError(node._op)
+    op, params = found
+    return getattr(torch, op.torch)(*args, *params)
 
 
 def _close(engine: float, reference: float) -> bool:

@@ -6,16 +6,11 @@ import ast
 import unicodedata
 from collections.abc import Callable, Mapping
 
-from engine import Value
+from engine import Value, ops
 
 #: The engine functions an expression may call, by bare name, with one argument.
 FUNCTIONS: dict[str, Callable[[Value], Value]] = {
-    "exp": Value.exp,
-    "log": Value.log,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
-    "relu": Value.relu,
-    "sqrt": Value.sqrt,
+    name: getattr(Value, name) for name in ops.FUNCTIONS  # engine.ops' names
 }
 
 BINARY: dict[type[ast.operator], Callable[[Value, Value], Value]] = {

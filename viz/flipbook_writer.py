@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine import BackwardStep, Value
+from engine.ops import rule_text
 
 from .dot import draw_dot
 from .flipbook_page import CSS, JS
@@ -26,26 +27,13 @@ MAX_STEPS = 300
 QUIZ_RTOL = 5e-3
 QUIZ_ATOL = 1e-12
 
-#: Each op's local derivatives, shown beside the arithmetic of its step.
-RULES = {
-    "+": "d(a + b)/da = 1 and d(a + b)/db = 1",
-    "*": "d(a b)/da = b and d(a b)/db = a",
-    "**": "d(a^b)/da = b a^(b-1) and d(a^b)/db = a^b ln a",
-    "exp": "d(e^x)/dx = e^x",
-    "log": "d(ln x)/dx = 1/x",
-    "tanh": "d(tanh x)/dx = 1 - tanh(x)^2",
-    "sigmoid": "d(s(x))/dx = s(x) (1 - s(x))",
-    "relu": "d(relu x)/dx = 1 if x > 0, else 0",
-}
+def rule_of(op: str) -> str:
+    """The local-derivative rule of an op, as text (``""`` for an op without one), from the
+    op's row in ``engine.ops``."""
+    return rule_text(op)
+
 
 _PROLOG = re.compile(r"^.*?(?=<svg\b)", re.S)
-
-
-def rule_of(op: str) -> str:
-    """The local-derivative rule of an op, as text (``""`` for an op without one here)."""
-    if op.startswith("**") and op != "**":
-        return f"d(x^n)/dx = n x^(n-1), here n = {op[2:]}"
-    return RULES.get(op, "")
 
 
 @dataclass(frozen=True)
