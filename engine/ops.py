@@ -25,7 +25,8 @@ knowledge is in one place:
   and NumPy batch programs. Eager, jit and batch therefore compute alike by construction.
 - on Values (higher order), ``m = VALUES`` with Value inputs, ``out`` and ``g``: the returned
   Values are the gradient as a graph of its own, which can be differentiated again. The rules'
-  comparisons run on Values, so they need Value's comparison operators on ``.data``.
+  comparisons run on Values, so they need Value's comparison operators on ``.data``; equality
+  goes through ``m.eq(a, b)``, as a Value's ``==`` is the node's identity.
 - on tangents (forward mode), ``m = FLOATS``: ``jvp(op, inputs, out, tangents)`` is
   ``sum_k grads(..., g = tangent_k)[k]``: each input's part of the rule is linear in ``g``, so
   feeding an input's tangent as ``g`` gives that input's share of the output's tangent.
@@ -100,8 +101,8 @@ def _pow(m: Any, a: Any, b: Any) -> Any:
 def _pow_grads(m: Any, a: Any, b: Any, out: Any, g: Any) -> tuple[Any, ...]:
     """d(a^b)/da = b a^(b-1) (0 when b = 0), d(a^b)/db = a^b ln a (0 when a = 0 and b >= 0):
     the values torch uses at those points."""
-    d_base = m.where(b == 0.0, 0.0, b * m.power(a, b - 1.0))
-    d_exponent = m.where((a == 0.0) & (b >= 0.0), 0.0, out * m.log(a))
+    d_base = m.where(m.eq(b, 0.0), 0.0, b * m.power(a, b - 1.0))
+    d_exponent = m.where(m.eq(a, 0.0) & (b >= 0.0), 0.0, out * m.log(a))
     return (d_base * g, d_exponent * g)
 
 
@@ -257,6 +258,11 @@ class ValueMath:
     @staticmethod
     def where(cond: object, a: Any, b: Any) -> Any:
         return a if cond else b
+
+    @staticmethod
+    def eq(a: Any, b: Any) -> bool:
+        # A Value's == is the node's identity (torchsem): equality of numbers reads .data.
+        return getattr(a, "data", a) == getattr(b, "data", b)
 
     @staticmethod
     def exp(x: Any) -> Any:

@@ -224,6 +224,10 @@ class FloatMath:
     def where(cond: object, a: float, b: float) -> float:
         return a if cond else b
 
+    @staticmethod
+    def eq(a: float, b: float) -> bool:
+        return a == b
+
     exp = staticmethod(numeric.exp)
     log = staticmethod(numeric.log)
     div = staticmethod(numeric.div)
@@ -261,6 +265,11 @@ class CodeMath:
         c, x, y = (as_code(item, False) for item in (cond, a, b))
         text = f"{x.embed(LOOSE + 1)} if {c.embed(LOOSE + 1)} else {y.embed(LOOSE)}"
         return Code(text, LOOSE, False, c.reads + x.reads + y.reads)
+
+    def eq(self, a: Operand, b: Operand) -> Operand:
+        """``a == b`` as code (rules compare operands through ``m.eq``: on Values, == is the
+        node's identity)."""
+        return as_code(a, self.batch) == b
 
     def power(self, x: Operand, n: Operand) -> Operand:
         if not isinstance(n, Code) and float(n) == 1.0:
