@@ -160,6 +160,33 @@ def _relu_grads(m: Any, x: Any, out: Any, g: Any) -> tuple[Any, ...]:
     return (m.where(out <= 0.0, 0.0, 1.0) * g,)
 
 
+def _sin(m: Any, x: Any) -> Any:
+    return m.sin(x)
+
+
+def _sin_grads(m: Any, x: Any, out: Any, g: Any) -> tuple[Any, ...]:
+    """d(sin x)/dx = cos x."""
+    return (m.cos(x) * g,)
+
+
+def _cos(m: Any, x: Any) -> Any:
+    return m.cos(x)
+
+
+def _cos_grads(m: Any, x: Any, out: Any, g: Any) -> tuple[Any, ...]:
+    """d(cos x)/dx = -sin x."""
+    return (-m.sin(x) * g,)
+
+
+def _abs(m: Any, x: Any) -> Any:
+    return m.abs(x)
+
+
+def _abs_grads(m: Any, x: Any, out: Any, g: Any) -> tuple[Any, ...]:
+    """d|x|/dx = sign(x): 1 above 0, -1 below, and 0 at 0 and at nan (torch's sgn)."""
+    return (m.where(x > 0.0, 1.0, m.where(x < 0.0, -1.0, 0.0)) * g,)
+
+
 ADD = Op("+", "add", ("a", "b"), (), _add, _add_grads,
          "d(a + b)/da = 1 and d(a + b)/db = 1", "a + b")
 MUL = Op("*", "mul", ("a", "b"), (), _mul, _mul_grads,
@@ -176,9 +203,15 @@ SIGMOID = Op("sigmoid", "sigmoid", ("x",), (), _sigmoid, _sigmoid_grads,
              "d(s(x))/dx = s(x) (1 - s(x))", "x.sigmoid()")
 RELU = Op("relu", "relu", ("x",), (), _relu, _relu_grads,
           "d(relu x)/dx = 1 if x > 0, else 0", "x.relu()")
+SIN = Op("sin", "sin", ("x",), (), _sin, _sin_grads, "d(sin x)/dx = cos x", "x.sin()")
+COS = Op("cos", "cos", ("x",), (), _cos, _cos_grads, "d(cos x)/dx = -sin x", "x.cos()")
+ABS = Op("abs", "abs", ("x",), (), _abs, _abs_grads,
+         "d abs(x)/dx = sign(x), and 0 at x = 0", "x.abs()")
 
 #: Every primitive op. Everything else (``-``, ``/``, ``sqrt``, ...) is built from these.
-TABLE: tuple[Op, ...] = (ADD, MUL, POW, POW_NUMBER, EXP, LOG, TANH, SIGMOID, RELU)
+TABLE: tuple[Op, ...] = (
+    ADD, MUL, POW, POW_NUMBER, EXP, LOG, TANH, SIGMOID, RELU, SIN, COS, ABS,
+)
 
 #: Functions of one Value that are built from the primitives: name -> what it computes.
 COMPOSITES: dict[str, str] = {"sqrt": "x ** 0.5", "neg": "x * -1.0"}

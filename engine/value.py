@@ -97,6 +97,9 @@ class Value:
     tanh = make_method(ops.TANH, "tanh")
     sigmoid = make_method(ops.SIGMOID, "sigmoid")
     relu = make_method(ops.RELU, "relu")
+    sin = make_method(ops.SIN, "sin")
+    cos = make_method(ops.COS, "cos")
+    abs = make_method(ops.ABS, "abs")
 
     def __pow__(self, other: Value | float) -> Value:
         """x ** n for a number n (the node shows ``**n``) or a Value exponent (``**``)."""
@@ -140,6 +143,9 @@ class Value:
 
     def neg(self) -> Value:  # -self
         return -self
+
+    def __abs__(self) -> Value:  # abs(self)
+        return self.abs()
 
     # --- backward -----------------------------------------------------------------------------
 

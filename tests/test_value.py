@@ -71,6 +71,11 @@ OPS = [
     Op("tanh", lambda a: a.tanh(), (real(-3.0, 3.0),)),
     Op("sigmoid", lambda a: a.sigmoid(), (real(-50.0, 50.0),)),
     Op("relu", lambda a: a.relu(), (away_from_zero(-100.0, 100.0, 1e-3),)),
+    Op("sin", lambda a: a.sin(), (ANY,)),
+    Op("cos", lambda a: a.cos(), (ANY,)),
+    Op("abs", lambda a: a.abs(), (away_from_zero(-100.0, 100.0, 1e-3),)),
+    Op("abs_builtin", lambda a: abs(a), (away_from_zero(-100.0, 100.0, 1e-3),)),
+    Op("sin_times_cos", lambda a, b: a.sin() * b.cos(), (ANY, ANY)),
 ]
 
 
@@ -156,6 +161,16 @@ EDGES = [
     ("sigmoid_nan", lambda a: a.sigmoid(), (math.nan,)),
     ("tanh_nan", lambda a: a.tanh(), (math.nan,)),
     ("mul_inf_zero", lambda a, b: a * b, (math.inf, 0.0)),
+    ("sin_inf", lambda a: a.sin(), (math.inf,)),
+    ("cos_minus_inf", lambda a: a.cos(), (-math.inf,)),
+    ("sin_negative_zero", lambda a: a.sin(), (-0.0,)),
+    ("cos_zero", lambda a: a.cos(), (0.0,)),  # d/dx = -sin(0) = -0.0
+    ("sin_huge", lambda a: a.sin(), (1e300,)),
+    ("abs_zero", lambda a: a.abs(), (0.0,)),  # torch: abs'(0) = sign(0) = 0
+    ("abs_negative_zero", lambda a: a.abs(), (-0.0,)),
+    ("abs_nan", lambda a: a.abs(), (math.nan,)),  # torch's sign(nan) is 0
+    ("abs_minus_inf", lambda a: a.abs(), (-math.inf,)),
+    ("abs_then_log_at_zero", lambda a: a.abs().log(), (0.0,)),  # 0 * inf = nan, as torch
 ]
 
 
