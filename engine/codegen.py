@@ -137,9 +137,17 @@ class OpCode:
     passes: tuple[bool, ...]
 
 
-@lru_cache(maxsize=256)
 def op_code(op: ops.Op, params: tuple[Any, ...], batch: bool) -> OpCode:
-    """``op`` read once as code with holes (cached: one reading per op, parameters, flavour)."""
+    """``op`` read once as code with holes (cached: one reading per op, parameters, flavour).
+
+    The parameters are cached by ``repr``, which tells -0.0 from 0.0 (they are equal keys).
+    """
+    return _op_code(op, tuple(repr(float(p)) for p in params), batch)
+
+
+@lru_cache(maxsize=256)
+def _op_code(op: ops.Op, shown: tuple[str, ...], batch: bool) -> OpCode:
+    params = tuple(float(p) for p in shown)
     m = BATCH if batch else SCALAR
     n = len(op.inputs)
     holes = [Code.hole(k, batch) for k in range(n + 2)]

@@ -224,6 +224,14 @@ class FloatMath:
     def where(cond: object, a: float, b: float) -> float:
         return a if cond else b
 
+    @staticmethod
+    def eq(a: float, b: float) -> bool:
+        return a == b
+
+    @staticmethod
+    def isnan(x: float) -> bool:
+        return x != x
+
     exp = staticmethod(numeric.exp)
     log = staticmethod(numeric.log)
     div = staticmethod(numeric.div)
@@ -261,6 +269,16 @@ class CodeMath:
         c, x, y = (as_code(item, False) for item in (cond, a, b))
         text = f"{x.embed(LOOSE + 1)} if {c.embed(LOOSE + 1)} else {y.embed(LOOSE)}"
         return Code(text, LOOSE, False, c.reads + x.reads + y.reads)
+
+    def eq(self, a: Operand, b: Operand) -> Operand:
+        if not isinstance(a, Code) and not isinstance(b, Code):
+            return bool(a == b)
+        return as_code(a, self.batch) == as_code(b, self.batch)
+
+    def isnan(self, x: Operand) -> Operand:
+        if not isinstance(x, Code):
+            return bool(x != x)
+        return x != x  # nan is the only float unequal to itself, element-wise too
 
     def power(self, x: Operand, n: Operand) -> Operand:
         if not isinstance(n, Code) and float(n) == 1.0:

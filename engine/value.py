@@ -100,6 +100,9 @@ class Value:
     sin = make_method(ops.SIN, "sin")
     cos = make_method(ops.COS, "cos")
     abs = make_method(ops.ABS, "abs")
+    maximum = make_method(ops.MAXIMUM, "maximum")  # torch.maximum: a Value or a number
+    minimum = make_method(ops.MINIMUM, "minimum")
+    _clamp = make_method(ops.CLAMP, "_clamp")  # both bounds given, as numbers
 
     def __pow__(self, other: Value | float) -> Value:
         """x ** n for a number n (the node shows ``**n``) or a Value exponent (``**``)."""
@@ -146,6 +149,15 @@ class Value:
 
     def __abs__(self) -> Value:  # abs(self)
         return self.abs()
+
+    def clamp(self, min: float | None = None, max: float | None = None) -> Value:
+        """x limited to [min, max], as ``Tensor.clamp``; a missing bound is no bound (an
+        infinite one). d/dx = 1 from min to max, bounds included, else 0 (torch's)."""
+        if min is None and max is None:
+            raise ValueError("clamp needs min or max (or both), as torch.clamp does")
+        low = -numeric.INF if min is None else _number(min, "clamp")
+        high = numeric.INF if max is None else _number(max, "clamp")
+        return self._clamp(low, high)
 
     # --- backward -----------------------------------------------------------------------------
 

@@ -30,15 +30,22 @@ MAKE: dict[Op, Callable[..., Value]] = {
     ops.SIN: lambda x: x.sin(),
     ops.COS: lambda x: x.cos(),
     ops.ABS: lambda x: abs(x),
+    ops.MAXIMUM: lambda a, b: a.maximum(b),
+    ops.MINIMUM: lambda a, b: a.minimum(b),
+    ops.CLAMP: lambda x, low, high: x.clamp(low, high),
 }
 
 EDGES = [0.0, -0.0, 1.0, -1.0, 0.5, 2.0, math.inf, -math.inf, math.nan, 1000.0, -1000.0,
          5e-324, -5e-324, 2.2250738585072014e-308, 1e-310, -1e-310, 1e300]
 FLOAT = st.one_of(st.sampled_from(EDGES), st.floats(allow_nan=True, allow_infinity=True))
 #: Number parameters, by name: the exponents the engine special-cases, and any float.
+BOUND = st.one_of(st.sampled_from([0.0, -0.0, 1.0, -1.0, math.inf, -math.inf]),
+                 st.floats(allow_nan=False))
 PARAMS: dict[str, st.SearchStrategy[float]] = {
     "n": st.one_of(st.sampled_from([0.0, 1.0, 2.0, 3.0, 0.5, -0.5, -1.0, 1 / 3, -2.5]),
                    st.floats(-5.0, 5.0)),
+    "min": BOUND,
+    "max": BOUND,
 }
 
 
@@ -159,7 +166,7 @@ def test_batch_reading_repeats_the_eager_arithmetic(op: Op) -> None:
     check()
 
 
-_JITTED: dict[tuple[Op, tuple[float, ...]], Any] = {}
+_JITTED: dict[tuple[Op, tuple[str, ...]], Any] = {}
 
 
 @pytest.mark.parametrize("op", ops.TABLE, ids=eager.key)
@@ -170,7 +177,7 @@ def test_jit_reading_is_bit_identical(op: Op) -> None:
     @given(case(op))
     def check(example: tuple[list[float], list[float], float]) -> None:
         xs, params, _ = example
-        key = (op, tuple(params))
+        key = (op, tuple(map(repr, params)))  # 0.0 and -0.0 are equal keys otherwise
         if key not in _JITTED:
             _JITTED[key] = jit(lambda *args: MAKE[op](*args, *params))
         runs = []
@@ -316,3 +323,16 @@ def test_abs_then_log_at_zero_is_caught_by_anomaly_mode() -> None:
 
     with detect_anomaly(), pytest.raises(FloatingPointError, match="log gave -inf"):
         Value(0.0).abs().log()
+
+
+def test_maximum_minimum_take_numbers_and_clamp_needs_a_bound() -> None:
+    x = Value(0.25)
+    for method in ("maximum", "minimum"):
+        with_number = getattr(x, method)(0.5)
+        with_value = getattr(x, method)(Value(0.5))
+        assert with_number.data == with_value.data and with_number._op == method
+    assert Value(-3.0).clamp(min=-1.0).data == -1.0 and Value(7.0).clamp(max=2.0).data == 2.0
+    with pytest.raises(ValueError, match="clamp needs min or max"):
+        x.clamp()
+    with pytest.raises(TypeError, match="unsupported operand for clamp"):
+        x.clamp("0")  # type: ignore[arg-type]
