@@ -181,7 +181,7 @@ def _op_of(node: Value) -> tuple[ops.Op, tuple[Any, ...]]:
 # --- the plan: one record per node ---------------------------------------------------------------
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class NodePlan:
     """What the code does with one node of the graph.
 
@@ -195,6 +195,7 @@ class NodePlan:
         named: the value gets a line and a name of its own (else it is written into its only
             user's line).
         slot: the input position a leaf is read from (None for an op node or a constant).
+        reads_out: its backward reads its own value (exp, tanh): it needs a name.
     """
 
     node: Value
@@ -205,6 +206,7 @@ class NodePlan:
     needs: bool = False
     named: bool = True
     slot: int | None = None
+    reads_out: bool = False
 
 
 class _Names:
@@ -234,6 +236,7 @@ def plan(order: Sequence[Value], inputs: Sequence[Value], wants_grad: Sequence[b
     slot_of = {number[id(leaf)]: slot for slot, leaf in enumerate(inputs) if id(leaf) in number}
     names = _Names()
     records: list[NodePlan] = []
+    codes: dict[object, OpCode] = {}
     for i, node in enumerate(order):
         parents = tuple(number[id(p)] for p in node._prev)
         for p in parents:
@@ -247,34 +250,37 @@ def plan(order: Sequence[Value], inputs: Sequence[Value], wants_grad: Sequence[b
                 records.append(NodePlan(node, name, parents, None, needs=wants_grad[slot],
                                         slot=slot))
             continue
-        op, params = _op_of(node)
+        grad_fn = node._grad_fn
+        code = codes.get(grad_fn)  # an op without parameters has one backward function
+        if code is None:
+            op, params = _op_of(node)
+            code = op_code(op, params, batch)
+            if not params:
+                codes[grad_fn] = code
         name = names.take((node.label and identifier(node.label)) or f"v{i}")
-        needs = any(records[p].needs for p in parents)
-        records.append(NodePlan(node, name, parents, op_code(op, params, batch), needs=needs))
+        wanted = [records[p].needs for p in parents]
+        record = NodePlan(node, name, parents, code, needs=any(wanted))
+        if record.needs:
+            out = len(parents)
+            record.reads_out = any(out in code.grad_reads[k] for k, w in enumerate(wanted) if w)
+        records.append(record)
     last = len(order) - 1
     for record in records:
         code = record.code
         if code is None:
             continue
-        read = set().union(*(code.grad_reads[k] for k, p in enumerate(record.parents)
-                             if record.needs and records[p].needs))
+        read: set[int] = set()
+        if record.needs:
+            for k, p in enumerate(record.parents):
+                if records[p].needs:
+                    read |= code.grad_reads[k]
         for k, p in enumerate(record.parents):
             parent = records[p]
             if (parent.code is not None and parent.users == 1 and p != last
                     and not parent.node.label and code.forward_reads[k] == 1
-                    and k not in read
-                    and not (parent.needs and _reads_own_output(parent, records))):
+                    and k not in read and not parent.reads_out):
                 parent.named = False
     return records
-
-
-def _reads_own_output(record: NodePlan, records: list[NodePlan]) -> bool:
-    """Does the node's backward read its own value (exp, tanh, ...)?"""
-    code = record.code
-    assert code is not None
-    out = len(record.parents)
-    return any(out in code.grad_reads[k] for k, p in enumerate(record.parents)
-               if records[p].needs)
 
 
 # --- the emitters --------------------------------------------------------------------------------
@@ -334,19 +340,19 @@ class _Emitter:
         """A line per named op node in topological order: ``v12 = v10 * v11``; an inlined
         node's expression goes into its user's line, in the same order of operations."""
         self.section("forward: every node's value, in topological order")
-        exprs = [Code(record.name, ATOM, self.batch) for record in self.records]
+        exprs = [(record.name, ATOM) for record in self.records]
         depth = [0] * len(self.records)
         for i, record in enumerate(self.records):
             if record.code is None:
                 continue
-            value = record.code.forward.fill([exprs[p] for p in record.parents])
+            value = record.code.forward.fill_texts([exprs[p] for p in record.parents])
             depth[i] = max(depth[p] for p in record.parents) + 1
             if not record.named and depth[i] < MAX_DEPTH:
                 exprs[i] = value
                 continue
             record.named = True
             depth[i] = 0
-            self.write(record.node.scope, _wrapped(f"    {record.name} = ", value.text))
+            self.write(record.node.scope, _wrapped(f"    {record.name} = ", value[0]))
             self.forward_lines += 1
         self.lines.append(f"    yield {self.records[-1].name}")
 
@@ -362,7 +368,7 @@ class _Emitter:
         self.section("backward: d output / d node, each the sum over the node's uses")
         records = self.records
         last = len(records) - 1
-        terms: list[list[Code]] = [[] for _ in records]
+        terms: list[list[tuple[str, int]]] = [[] for _ in records]
         self.bare = [False] * len(records)  # the only term is an upstream gradient, unscaled
         self.grad: dict[int, str] = {}
         if records[last].needs:
@@ -374,25 +380,28 @@ class _Emitter:
                 continue
             if i != last:
                 self.settle(i, terms[i])
-            operands = [Code(records[p].name, ATOM, self.batch) for p in record.parents]
-            operands.append(Code(record.name, ATOM, self.batch))
-            operands.append(Code(self.grad[i], ATOM, self.batch))
+            operands = [records[p].name for p in record.parents]
+            operands.append(record.name)
+            operands.append(self.grad[i])
+            code = record.code
             for k, p in enumerate(record.parents):
                 if records[p].needs:
-                    terms[p].append(record.code.grads[k].fill(operands))
-                    self.bare[p] = record.code.passes[k]
+                    gain = code.grads[k]
+                    terms[p].append((gain.fill_names(operands), gain.level))
+                    self.bare[p] = code.passes[k]
                     self.edges += 1
         self.terms = terms
         return self.grad
 
-    def settle(self, i: int, found: list[Code]) -> None:
+    def settle(self, i: int, found: list[tuple[str, int]]) -> None:
         """Write (or alias) the gradient of node ``i``: every term is known by now."""
         record = self.records[i]
         if len(found) == 1 and self.bare[i]:
-            self.grad[i] = found[0].text  # one use, passed on unchanged: the same number
+            self.grad[i] = found[0][0]  # one use, passed on unchanged: the same number
             return
         name = self.grad[i] = f"d{record.name}"
-        texts = [found[0].embed(SUM)] + [term.embed(SUM + 1) for term in found[1:]]
+        texts = [text if level >= SUM + (k > 0) else f"({text})"
+                 for k, (text, level) in enumerate(found)]
         written = _wrapped(f"    {name} = ", " + ".join(texts[:MAX_DEPTH]))
         for start in range(MAX_DEPTH, len(texts), MAX_DEPTH):
             more = " + ".join(texts[start:start + MAX_DEPTH])

@@ -211,6 +211,28 @@ class Template:
         ])
         return Code(text, self.level, self.batch)
 
+    def fill_texts(self, operands: Sequence[tuple[str, int]]) -> tuple[str, int]:
+        """``fill`` for operands given as (text, level) pairs; returns the same pair."""
+        if self._hole is not None:
+            return operands[self._hole]
+        out = []
+        for part in self._parts:
+            if isinstance(part, str):
+                out.append(part)
+            else:
+                text, level = operands[part[0]]
+                out.append(text if level >= part[1] else f"({text})")
+        return "".join(out), self.level
+
+    def fill_names(self, names: Sequence[str]) -> str:
+        """``fill`` for operands that are names or literals, which need no parentheses."""
+        if self._hole is not None:
+            return names[self._hole]
+        return "".join([
+            part if isinstance(part, str) else names[part[0]]
+            for part in self._parts
+        ])
+
 
 class FloatMath:
     """The helpers on floats, the IEEE answers of ``engine.numeric``: how backward reads a rule.
