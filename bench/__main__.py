@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import math
 import random
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
-from typing import Any
 
-from bench import workloads
+from bench import anomaly_cost, workloads
 from bench.timing import Timing, bytes_retained, measure, with_deep_recursion
 from engine.table import text_table
 
@@ -158,23 +155,13 @@ def jit_rows(model: object, points: Sequence[Sequence[float]], labels: Sequence[
 
 def anomaly_overhead_row(points: Sequence[Sequence[float]], labels: Sequence[int],
                          steps: int) -> Row:
-    """What anomaly mode costs when it is off: the engine's node maker as shipped against the
-    same function without its anomaly lines, per node (many calls, best of several rounds),
-    and as a share of the eager moons step."""
-    import timeit
-
+    """What anomaly mode costs when it is off: a node maker with its flag read against the same
+    maker without it (``bench.anomaly_cost``), per node, and as a share of the eager moons
+    step."""
     import engine
-    from engine import value as value_module
     from nn import MLP
 
-    without_flag = _without_anomaly_check(value_module)
-    a, b = engine.Value(1.0), engine.Value(2.0)
-    parents, rule, calls = (a, b), (a * b)._grad_fn, 200_000
-    best = {"with": math.inf, "without": math.inf}
-    for _ in range(7):  # interleaved rounds, best of each: the least disturbed measurement
-        for name, make in (("with", value_module._make_node), ("without", without_flag)):
-            seconds = timeit.timeit(partial(make, 2.0, parents, "*", rule), number=calls)
-            best[name] = min(best[name], seconds / calls)
+    best = anomaly_cost.seconds_per_node()
     per_node = best["with"] - best["without"]
     model = MLP(2, [16, 16, 1], seed=1)
     step = measure(lambda: workloads.moons_step(engine.Value, model, points, labels), steps,
@@ -186,23 +173,6 @@ def anomaly_overhead_row(points: Sequence[Sequence[float]], labels: Sequence[int
     return Row("anomaly mode off: cost of its flag read per node, share of a moons step",
                f"{per_node * 1e9:+.1f} ns/node", f"node maker {best['without'] * 1e9:.0f} ns",
                f"{share:+.2f}% of a step")
-
-
-def _without_anomaly_check(value_module: Any) -> Any:
-    """The engine's own node maker, recompiled from its source with the anomaly-mode lines
-    taken out, so the comparison never drifts from what ships."""
-    import inspect
-    import textwrap
-
-    source = textwrap.dedent(inspect.getsource(value_module._make_node))
-    check = "    if mode.anomaly:\n        check_new_node(out)\n"
-    if check not in source:
-        raise RuntimeError(
-            "bench: engine.value._make_node no longer has the anomaly check it expects")
-    namespace = dict(vars(value_module))
-    exec(compile(source.replace(check, ""), "<bench: _make_node without the check>", "exec"),
-         namespace)
-    return namespace["_make_node"]
 
 
 def _micrograd_moons(value_cls: type, mg_nn: object, points: Sequence[Sequence[float]],

@@ -2,7 +2,7 @@
 
 from .anomaly import detect_anomaly, first_anomaly, nonfinite_nodes, origin
 from .checks import CheckReport, compare_with_torch, gradcheck
-from .functional import grad
+from .functional import grad, hessian, hvp, jacobian, jvp
 from .graph import topological_order
 from .jit import JitError, JitMismatchError, jit
 from .modes import is_grad_enabled, name_scope, no_grad
@@ -22,8 +22,12 @@ __all__ = [
     "first_anomaly",
     "grad",
     "gradcheck",
+    "hessian",
+    "hvp",
     "is_grad_enabled",
+    "jacobian",
     "jit",
+    "jvp",
     "name_scope",
     "no_grad",
     "nonfinite_nodes",

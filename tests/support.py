@@ -23,7 +23,9 @@ def png_size(path: Path) -> tuple[int, int]:
 
 
 def neuron(backward: bool = False) -> dict[str, Value]:
-    """The lecture's neuron with its leaves, ``n`` and ``o`` labelled, keyed by label."""
+    """The lecture's neuron with its leaves, ``n`` and ``o`` labelled, keyed by label (in the
+    order x1, x2, w1, w2, b, n, o). The one fixture of it; the demos build theirs with
+    ``demos.worked.lecture_neuron`` (tests/test_worked.py holds the two to the same graph)."""
     v = {name: Value(x, label=name) for name, x in NEURON_POINT.items()}
     n = v["x1"] * v["w1"] + v["x2"] * v["w2"] + v["b"]
     n.label = "n"
@@ -34,8 +36,9 @@ def neuron(backward: bool = False) -> dict[str, Value]:
     return {**v, "n": n, "o": o}
 
 
-def issue_graph() -> tuple[Value, Value, Value]:
-    """z = u + v with u = 2a and v = a b: dz/da = 2 + b = -2, dz/db = a = 3."""
+def two_paths_graph() -> tuple[Value, Value, Value]:
+    """(z, a, b): z = u + v with u = 2a and v = a b, so a reaches z along two paths:
+    dz/da = 2 + b = -2, dz/db = a = 3."""
     a, b = Value(3.0, label="a"), Value(-4.0, label="b")
     u = a * 2.0
     u.label = "u"

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import Value, grad, gradcheck, name_scope, no_grad, topological_order
+from tests import support
 
 
 def test_topological_order_puts_parents_first_and_root_last() -> None:
@@ -91,10 +92,8 @@ def test_backward_on_a_leaf_seeds_it() -> None:
 def test_manual_walk_matches_backward() -> None:
     """The lecture's walk by hand: seed the root, then _backward() in reverse order."""
     def neuron() -> tuple[Value, list[Value]]:
-        x1, x2, w1, w2 = Value(2.0), Value(0.0), Value(-3.0), Value(1.0)
-        b = Value(6.8813735870195432)
-        n = x1 * w1 + x2 * w2 + b
-        return n.tanh(), [x1, x2, w1, w2, b]
+        nodes = support.neuron()
+        return nodes["o"], [nodes[name] for name in support.NEURON_POINT]
 
     o, leaves = neuron()
     o.grad = 1.0

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 import pytest
 
 import engine
-from bench import workloads
-from bench.__main__ import _without_anomaly_check
-from engine import value as value_module
+from bench import anomaly_cost, workloads
 from nn import MLP, make_moons
 
 
@@ -45,11 +46,31 @@ def test_micrograd_runs_the_same_workload_source() -> None:
     assert ours.data == theirs.data
 
 
-def test_the_flag_free_node_maker_still_matches_the_shipped_one() -> None:
-    """The anomaly-overhead row compares against _make_node minus its two anomaly lines."""
-    without = _without_anomaly_check(value_module)
+@pytest.mark.parametrize("make", [anomaly_cost.node_with_flag, anomaly_cost.node_without_flag])
+def test_the_benchs_node_makers_make_the_engines_node(make: Callable[..., engine.Value]) -> None:
+    """The anomaly-overhead row times two makers written in the bench: each must still make,
+    slot for slot, the node the engine's own maker makes (a new slot fails here)."""
     a, b = engine.Value(2.0), engine.Value(3.0)
-    node = without(6.0, (a, b), "*", (a * b)._grad_fn)
-    assert (node.data, node._prev, node._op, node.local_grads()) == (6.0, (a, b), "*", (3.0, 2.0))
-    node.backward()
+    shipped = a * b
+    ours = make(6.0, (a, b), "*", shipped._grad_fn)
+    for slot in engine.Value.__slots__:
+        if slot == "_origin":  # set only inside detect_anomaly()
+            continue
+        assert getattr(ours, slot) == getattr(shipped, slot), slot
+    ours.backward()
     assert (a.grad, b.grad) == (3.0, 2.0)
+
+
+def test_only_the_flagged_maker_checks_new_nodes_in_anomaly_mode() -> None:
+    a = engine.Value(-1.0)
+    rule = engine.Value(2.0).log()._grad_fn
+    with engine.detect_anomaly(), pytest.raises(FloatingPointError, match="log"):
+        anomaly_cost.node_with_flag(math.nan, (a,), "log", rule)
+    with engine.detect_anomaly():
+        node = anomaly_cost.node_without_flag(math.nan, (a,), "log", rule)
+    assert math.isnan(node.data)
+
+
+def test_seconds_per_node_times_both_makers() -> None:
+    best = anomaly_cost.seconds_per_node(rounds=1, calls=10)
+    assert set(best) == {"with", "without"} and all(0 < s < 1e-3 for s in best.values())

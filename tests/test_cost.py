@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from demos import abc, abc_hand, cost
-from engine import Value, linalg, no_grad
+from engine import Value, linalg, no_grad, topological_order
+from engine.forward import push_tangents
 from tests.support import png_size
 
 
@@ -29,6 +30,12 @@ def test_measured_row_counts(k: int) -> None:
     assert row.backprop_seconds > 0 and row.fd_seconds > 0
     assert row.backprop_runs >= 1 and row.fd_runs >= 1
     assert row.max_rel_diff < 1e-6
+    # Forward mode: P forward passes of N nodes, plus the tangents of the nodes each parameter
+    # reaches (at least the path to L, at most all N), exact to rounding.
+    forward = row.costs["forward"]
+    assert row.params * ops < forward.nodes <= 2 * row.params * ops
+    assert forward.seconds > 0 and forward.runs >= 1
+    assert forward.max_rel_diff < 1e-12
 
 
 @pytest.mark.parametrize("k", [1, 2, 4])
@@ -44,6 +51,13 @@ def test_finite_differences_agree_with_backprop(k: int) -> None:
     numeric = cost.fd_gradients(loss_fn, params)
     assert [p.data for p in params] == before  # every nudge was undone
     assert cost.max_relative_difference(numeric, backprop) < 1e-6
+    forward = cost.forward_gradients(loss_fn, params)
+    assert cost.max_relative_difference(forward, backprop) < 1e-13
+    # The count is the tangents forward mode computes, one pass per parameter, plus N a pass.
+    tangents = sum(len(push_tangents(topological_order(loss_fn()), {id(p): 1.0})) - 1
+                   for p in params)
+    assert cost.forward_mode_nodes(loss_fn, params) == (
+        len(params) * cost.count_ops(loss_fn()) + tangents)
     # and backprop is the hand formula
     x, a, b, c = (linalg.data_of([graph.x])[0], linalg.data_of(graph.A),
                   linalg.data_of(graph.B), linalg.data_of(graph.C))
@@ -90,6 +104,7 @@ def test_slopes_of_node_counts_and_plot(tmp_path: Path) -> None:
     assert fitted["backprop nodes"] == pytest.approx(1.0, abs=0.05)
     assert fitted["fd nodes"] == pytest.approx(2.0, abs=0.05)
     assert math.isclose(fitted["fd nodes"] - fitted["backprop nodes"], 1.0, rel_tol=1e-12)
+    assert fitted["forward nodes"] == pytest.approx(2.0, abs=0.1)
     table = cost.format_table(rows)
     assert "K=8" in table and str(rows[-1].fd_nodes) in table
     path = cost.plot(rows, tmp_path / "cost.png", "test")
@@ -133,7 +148,7 @@ def _one_sided(loss_fn: Callable[[], Value], params: Sequence[Value]) -> list[fl
 def test_a_third_method_gets_its_own_columns_slopes_and_points(tmp_path: Path) -> None:
     third = cost.Method("os", "one-sided differences", "one-sided", "PN",
                         nodes=lambda p, n: p * n, gradients=_one_sided, max_runs=1)
-    methods = (*cost.METHODS, third)
+    methods = (cost.BACKPROP, cost.CENTRAL_DIFFERENCES, third)
     rows = []
     for k in (2, 3):
         graph = abc.build_from_floats(*abc.random_point(k, seed=5))

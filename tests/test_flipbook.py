@@ -14,6 +14,7 @@ import pytest
 
 from demos import abc
 from engine import Value, backward_steps, topological_order
+from tests import support
 from viz import node_names
 from viz.flipbook_writer import MAX_STEPS, build_flipbook, clean_svg, write_flipbook
 from viz.trace import format_update, step_names
@@ -24,16 +25,8 @@ FOCUS = "#ea580c"  # viz.style.FOCUS: the current node and the edges its step wr
 
 def neuron() -> tuple[Value, dict[str, Value]]:
     """The lecture's neuron o = tanh(x1 w1 + x2 w2 + b), at the lecture's point."""
-    leaves = {
-        name: Value(x, label=name)
-        for name, x in [("x1", 2.0), ("x2", 0.0), ("w1", -3.0), ("w2", 1.0),
-                        ("b", 6.8813735870195432)]
-    }
-    n = leaves["x1"] * leaves["w1"] + leaves["x2"] * leaves["w2"] + leaves["b"]
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o, leaves
+    nodes = support.neuron()
+    return nodes["o"], {name: nodes[name] for name in support.NEURON_POINT}
 
 
 def fan_out() -> tuple[Value, dict[str, Value]]:

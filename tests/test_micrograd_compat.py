@@ -25,7 +25,9 @@ def test_values_labels_repr_prev_and_op() -> None:
 
 
 def lecture_neuron() -> dict[str, Value]:
-    """The lecture's neuron, every intermediate named as in the lecture."""
+    """The lecture's neuron typed as in the lecture, every intermediate labelled the lecture's
+    way (``x1*w1``, ...): what this file checks is that such code runs, so it does not use
+    ``tests/support.neuron``, which labels only the leaves, ``n`` and ``o``."""
     x1 = Value(2.0, label="x1")
     x2 = Value(0.0, label="x2")
     w1 = Value(-3.0, label="w1")

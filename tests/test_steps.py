@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import BackwardStep, Value, backward_steps, eager, ops, topological_order
-from tests.support import issue_graph
+from tests.support import neuron, two_paths_graph
 
 
 def bits(x: float) -> bytes:
@@ -113,7 +113,7 @@ def test_each_record_holds_the_chain_rule_arithmetic(graph: tuple[Value, list[Va
 
 
 def test_the_issue_example_by_hand() -> None:
-    z, a, b = issue_graph()  # z = u + v with u = 2a, v = a*b: dz/da = 2 + b, dz/db = a
+    z, a, b = two_paths_graph()  # z = u + v with u = 2a, v = a*b: dz/da = 2 + b, dz/db = a
     steps = list(backward_steps(z))
     assert [s.node.label for s in steps] == ["z", "u", "v"]
     first = steps[0]
@@ -155,11 +155,7 @@ def test_reused_inner_node() -> None:
 
 
 def test_lecture_neuron_step_by_step() -> None:
-    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
-    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
-    b = Value(6.8813735870195432, label="b")
-    n = x1 * w1 + x2 * w2 + b
-    o = n.tanh()
+    x1, x2, w1, w2, b, n, o = neuron().values()
     walker = backward_steps(o)
     first = next(walker)
     assert first.node is o and first.upstream == 1.0

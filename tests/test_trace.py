@@ -8,7 +8,7 @@ import re
 import pytest
 
 from engine import Value, backward_steps, topological_order
-from tests.support import issue_graph
+from tests.support import two_paths_graph
 from viz.trace import format_step, number, step_names, trace, trace_markdown
 
 
@@ -24,7 +24,7 @@ def neuron() -> tuple[Value, dict[str, Value]]:
 
 
 def test_the_chain_rule_form_by_hand() -> None:
-    z, _, _ = issue_graph()
+    z, _, _ = two_paths_graph()
     # The constant 2.0 is unlabelled: it is named #3 by its place in the topological order.
     assert [n.label for n in topological_order(z)][3] == ""
     assert trace(z) == (
@@ -66,7 +66,7 @@ def test_every_step_line_has_arithmetic_that_adds_up() -> None:
 
 
 def test_trace_leaves_the_graph_grads_as_they_were() -> None:
-    z, a, b = issue_graph()
+    z, a, b = two_paths_graph()
     a.grad, b.grad, z.grad = 10.0, 20.0, 30.0
     first = trace(z)
     assert (a.grad, b.grad, z.grad) == (10.0, 20.0, 30.0)
@@ -94,7 +94,7 @@ def test_duplicate_labels_get_their_position() -> None:
 
 
 def test_markdown_tables() -> None:
-    z, _, _ = issue_graph()
+    z, _, _ = two_paths_graph()
     text = trace_markdown(z)
     assert text == trace(z, markdown=True)
     rows = [line for line in text.splitlines() if line.startswith("|")]

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from engine import Value
 from engine.numeric import close
+from tests.support import neuron
 
 torch = pytest.importorskip("torch")
 
@@ -257,9 +258,7 @@ def test_documented_edge_values_without_torch() -> None:
 
 def test_hand_derived_neuron() -> None:
     """The lecture's neuron: o = tanh(x1 w1 + x2 w2 + b), derivatives written out by hand."""
-    x1, x2, w1, w2, b = (Value(v) for v in (2.0, 0.0, -3.0, 1.0, 6.8813735870195432))
-    o = (x1 * w1 + x2 * w2 + b).tanh()
-    o.backward()
+    x1, x2, w1, w2, b, _, o = neuron(backward=True).values()
     n = 2.0 * -3.0 + 0.0 * 1.0 + 6.8813735870195432
     dn = 1.0 - math.tanh(n) ** 2
     assert o.data == pytest.approx(math.tanh(n), rel=1e-15)

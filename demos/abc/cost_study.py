@@ -1,5 +1,6 @@
-"""The cost of gradients on the A/B/C graph (issue 9): backprop against central differences per
-size K, with the Lab 1 network as a single point beside them (``demos.cost`` measures)."""
+"""The cost of gradients on the A/B/C graph (issues 9, 17): backprop against forward mode and
+central differences per size K, with the Lab 1 network as a single point beside them
+(``demos.cost`` measures)."""
 
 from __future__ import annotations
 
@@ -38,21 +39,24 @@ def run_cost(folder: Path, ks: tuple[int, ...] = COST_KS, seed: int = 0,
     fitted = cost.slopes(rows)
     lines = [
         "The A/B/C graph, one sample: every dL/dA, dL/dB, dL/dC (P = 3K^2 parameters) by one "
-        "forward + backward pass (2N nodes) and by central differences (2P forward passes, "
+        "forward + backward pass (2N nodes), by forward mode (P passes: PN nodes plus the "
+        "tangents each parameter reaches) and by central differences (2P forward passes, "
         "2PN nodes), N = 6K^2 + K - 1 op nodes. Times: median of up to 25 (backprop) and 5 "
-        "(fd) runs.",
+        "(forward mode, fd) runs.",
         cost.format_table(rows),
     ]
     if fitted:
         listed = ", ".join(f"{name} {value:.2f}" for name, value in fitted.items())
         lines.append(f"log-log slopes against P (fitted over P >= {cost.FIT_MIN_PARAMS}): "
                      f"{listed}")
-    lines.append("max rel diff = max |fd - backprop| / max |backprop| over the parameters.")
+    lines.append("rel diff = max |other - backprop| / max |backprop| over the parameters.")
+    lines += ["", cost.STORY]
     extra = [cost.lab1_cost_row(seed=seed, budget=budget)] if lab1 else []
     if extra:
         lines += ["", "The Lab 1 network, one sample, squared error:", cost.format_table(extra)]
     text = "\n".join(lines)
-    plot_path = cost.plot(rows, folder / "cost.png",
-                          "Gradients of the A/B/C loss: backprop vs central differences", extra)
+    plot_path = cost.plot(
+        rows, folder / "cost.png",
+        "Gradients of the A/B/C loss: reverse mode, forward mode, central differences", extra)
     (folder / "cost.txt").write_text(text + "\n", encoding="utf-8")
     return text, plot_path
