@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Literal, overload
 
 from .forward import joint_order, push_tangents
@@ -17,6 +18,25 @@ Point = Sequence[float | Value] | Mapping[str, float | Value]
 
 #: A direction at a point (a tangent, the ``v`` of an HVP): the point's shape, numbers or Values.
 Direction = Sequence[float | Value] | Mapping[str, float | Value]
+
+
+@contextmanager
+def fresh_grads(output: Value) -> Iterator[list[Value]]:
+    """Inside the block every ``.grad`` in the graph of ``output`` starts at 0.0; after it, each
+    holds what it held before (also when the block raises).
+
+    Yields:
+        ``topological_order(output)``: the nodes whose grads were set aside.
+    """
+    order = topological_order(output)
+    saved = [node.grad for node in order]
+    try:
+        for node in order:
+            node.grad = 0.0
+        yield order
+    finally:
+        for node, before in zip(order, saved, strict=True):
+            node.grad = before
 
 
 @overload
@@ -56,17 +76,10 @@ def grad(output: Value, inputs: Sequence[Value], *,
             raise TypeError(f"grad() inputs must be Values, got {item!r} ({type(item).__name__})")
     if create_graph:
         return gradient_graph(output, inputs)
-    order = topological_order(output)
-    in_graph = set(order)
-    saved = [node.grad for node in order]
-    try:
-        for node in order:
-            node.grad = 0.0
+    with fresh_grads(output) as order:
+        in_graph = set(order)
         output.backward()
         return [item.grad if item in in_graph else 0.0 for item in inputs]
-    finally:
-        for node, before in zip(order, saved, strict=True):
-            node.grad = before
 
 
 def hessian(f: Callable[..., Value], point: Point) -> list[list[float]]:

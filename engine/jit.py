@@ -269,7 +269,8 @@ def jit(fn: Callable[..., Any] | None = None, *, check: bool = False,
 
     Where each leaf's number comes from: a leaf ``fn`` was given reads its argument on every
     call; a leaf ``fn`` made (``Value(2.0)``, the constant of ``x * 2.0``) is a constant, except
-    ``Value(v)``, which reads what ``v`` reads; any other leaf is a captured parameter.
+    a copy ``Value(v)`` or ``v.detach()``, which reads what ``v`` reads; any other leaf is a
+    captured parameter.
 
     Args:
         fn: takes Values, numbers, and lists/tuples of them (numbers are traced like Values but

@@ -2,8 +2,9 @@
 compiled trace keeps (the program, its inputs, the jitted node's rule).
 
 The rule: a leaf the traced function was given reads its argument on every call; a leaf the
-function made is a constant, written into the code, except ``Value(v)``, which reads what ``v``
-reads; any other leaf was captured (a parameter) and is read by reference, with a gradient.
+function made is a constant, written into the code, except a copy ``Value(v)`` or ``v.detach()``,
+which reads what ``v`` reads; any other leaf was captured (a parameter) and is read by
+reference, with a gradient.
 """
 
 from __future__ import annotations
@@ -57,8 +58,8 @@ class TraceInfo:
 
 class Recorder:
     """The leaves a function makes while it runs under jit (``MODE.leaves_made`` is
-    ``self.log`` meanwhile), and for each copy ``Value(v)`` the Value ``v`` it copied, so that
-    the copy reads what ``v`` reads on every call."""
+    ``self.log`` meanwhile), and for each copy ``Value(v)`` or ``v.detach()`` the Value ``v``
+    it copied, so that the copy reads what ``v`` reads on every call."""
 
     __slots__ = ("_copies", "_made", "log")
 
@@ -141,9 +142,10 @@ def sort_leaves(order: Iterable[Value], fresh: Sequence[Value], leaves: Sequence
         copy = source is not node
         if source._grad_fn is not None:  # the code has no line that copies a node's value
             raise JitError(
-                f"engine.jit: Value(v) of the computed Value {source!r} inside the traced "
-                "function would freeze its number at trace time; use v itself (it keeps its "
-                "gradient), or compute v outside and pass it in"
+                f"engine.jit: Value(v) or v.detach() of the computed Value {source!r} inside "
+                "the traced function would freeze its number at trace time (the compiled code "
+                "has no detach); use v itself (it keeps its gradient), or compute v outside "
+                "and pass it in"
             )
         slot = slot_of.get(id(source))
         if slot is not None:

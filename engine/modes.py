@@ -21,7 +21,7 @@ class _Mode:
         self.anomaly = False
         # engine.jit's tracing sets a list here: every leaf made while it is set is appended
         # (Value(...), the constant an op makes for a number, an op's result under no_grad),
-        # and after a copy Value(v) of a Value, the pair (copy, v).
+        # and after a copy Value(v) of a Value or v.detach(), the pair (copy, v).
         self.leaves_made: list[object] | None = None
 
 

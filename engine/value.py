@@ -217,7 +217,11 @@ class Value:
 
     def detach(self) -> Value:
         """A new leaf with the same data and label and no history, as ``Tensor.detach()``."""
-        return Value(self.data, self.label)
+        copy = Value(self.data, self.label)
+        made = MODE.leaves_made
+        if made is not None:  # engine.jit is tracing: the copy reads what self reads
+            made.append((copy, self))
+        return copy
 
     def item(self) -> float:
         """The data as a Python float, as ``Tensor.item()``."""

@@ -784,8 +784,13 @@ def test_value_of_a_value_is_a_detached_copy_outside_and_inside_jit():
     assert (v.grad, w.grad) == (3.0, 4.0)  # through the uses of x and w only, as eagerly
     w.data = 1.0
     assert compiled(Value(2.0)).data == 2.0 * 2.0 + 1.0  # the copy of w reads w by reference
-    with pytest.raises(JitError, match=r"Value\(v\) of the computed Value .* freeze"):
+    with pytest.raises(JitError, match=r"Value\(v\) or v\.detach\(\) of the computed Value "
+                                       r".* freeze"):
         jit(lambda x: Value(x * 2.0) + x)(Value(1.0))
+    with pytest.raises(JitError, match=r"v\.detach\(\) of the computed Value"):
+        jit(lambda x: (x * 2.0).detach() + x)(Value(1.0))
+    detached = jit(lambda x: x.detach() * x)  # detach of an argument reads the argument
+    assert (detached(2.0).data, detached(3.0).data, detached.traces) == (4.0, 9.0, 1)
 
 
 def test_auxiliary_outputs_come_back_as_computed_on_this_call():

@@ -9,7 +9,8 @@ import pytest
 
 from engine import Value, backward_steps, topological_order
 from tests.support import two_paths_graph
-from viz.trace import format_step, number, step_names, trace, trace_markdown
+from viz.format import float_text
+from viz.trace import format_step, text_names, trace, trace_markdown
 
 
 def neuron() -> tuple[Value, dict[str, Value]]:
@@ -25,18 +26,18 @@ def neuron() -> tuple[Value, dict[str, Value]]:
 
 def test_the_chain_rule_form_by_hand() -> None:
     z, _, _ = two_paths_graph()
-    # The constant 2.0 is unlabelled: it is named #3 by its place in the topological order.
+    # The constant 2.0 is unlabelled: it is named by its value, and listed after the inputs.
     assert [n.label for n in topological_order(z)][3] == ""
     assert trace(z) == (
         "backward of z: 3 steps, each node's grad is dz/d(node)\n"
         "step 1  z (+): grad 1.0  ->  u.grad += 1.0 x 1.0 = 1.0;  v.grad += 1.0 x 1.0 = 1.0\n"
-        "step 2  u (*): grad 1.0  ->  a.grad += 2.0 x 1.0 = 2.0;  #3.grad += 3.0 x 1.0 = 3.0\n"
+        "step 2  u (*): grad 1.0  ->  a.grad += 2.0 x 1.0 = 2.0;  const 2.grad += 3.0 x 1.0 = 3.0\n"
         "step 3  v (*): grad 1.0  ->  a.grad += -4.0 x 1.0 = -4.0 (now -2.0);  "
         "b.grad += 3.0 x 1.0 = 3.0\n"
         "leaf gradients:\n"
         "  a = 3.0: grad -2.0\n"
         "  b = -4.0: grad 3.0\n"
-        "  #3 = 2.0: grad 3.0\n"
+        "  const 2 = 2.0: grad 3.0\n"
     )
 
 
@@ -88,8 +89,8 @@ def test_fan_out_and_a_repeated_parent_show_the_running_sum() -> None:
 def test_duplicate_labels_get_their_position() -> None:
     x, y = Value(1.0, label="x"), Value(2.0, label="x")
     s = x + y
-    names = step_names(topological_order(s))
-    assert sorted(names.values()) == ["#2", "x#0", "x#1"]
+    names = text_names(topological_order(s))
+    assert sorted(names.values()) == ["f", "x#0", "x#1"]  # an unlabelled root is f
     assert "x#0.grad += 1.0 x 1.0 = 1.0" in trace(s)
 
 
@@ -121,11 +122,11 @@ def test_format_step_while_walking_by_hand() -> None:
     a = Value(0.5, label="a")
     out = (a * 4.0).exp()
     lines = [format_step(step) for step in backward_steps(out)]
-    e2 = number(math.exp(2.0))
+    e2 = float_text(math.exp(2.0))
     assert lines == [
-        f"(exp) (exp): grad 1.0  ->  (*).grad += {e2} x 1.0 = {e2}",
-        f"(*) (*): grad {e2}  ->  a.grad += 4.0 x {e2} = {number(4 * math.exp(2.0))};  "
-        f"const 4.0.grad += 0.5 x {e2} = {number(0.5 * math.exp(2.0))}",
+        f"exp (exp): grad 1.0  ->  *.grad += {e2} x 1.0 = {e2}",
+        f"* (*): grad {e2}  ->  a.grad += 4.0 x {e2} = {float_text(4 * math.exp(2.0))};  "
+        f"const 4.grad += 0.5 x {e2} = {float_text(0.5 * math.exp(2.0))}",
     ]
 
 
@@ -151,12 +152,35 @@ def test_a_leaf_root_has_no_steps() -> None:
         (0.1 + 0.2, None, "0.30000000000000004"),
     ],
 )
-def test_number(x: float, digits: int | None, text: str) -> None:
-    assert number(x, digits) == text
+def test_float_text(x: float, digits: int | None, text: str) -> None:
+    assert float_text(x, digits) == text
 
 
 def test_bad_inputs_name_what_was_expected() -> None:
     with pytest.raises(ValueError, match=r"digits must be an int >= 1 or None, got 0"):
-        number(1.0, 0)
+        float_text(1.0, 0)
     with pytest.raises(TypeError, match=r"expected a Value root, got 'o' \(str\)"):
         trace("o")  # type: ignore[arg-type]
+
+
+def test_nodes_are_named_by_scope_and_op() -> None:
+    from engine import name_scope
+    from viz.names import reading_leaves, text_names
+
+    x = [Value(1.0, label="x1"), Value(2.0, label="x2")]
+    with name_scope("Layer 1"), name_scope("Neuron 1.3"):
+        w = [Value(0.5, label="w1.3.0"), Value(-0.5, label="w1.3.1")]
+        b = Value(0.1, label="b1.3")
+        total = b + w[0] * x[0] + w[1] * x[1]
+        out = total.tanh()
+    loss = (out - 1.0) ** 2
+    order = topological_order(loss)
+    names = text_names(order)
+    assert names[out] == "Neuron 1.3 · tanh"
+    assert names[total] == "Neuron 1.3 · Σ" and names[total._prev[0]] == "Neuron 1.3 · Σ0"
+    assert names[total._prev[0]._prev[1]] == "Neuron 1.3 · *0"  # w1.3.0 * x1
+    assert names[loss] == "f"  # an unlabelled root
+    assert len(set(names.values())) == len(order)  # each name means one node
+    leaves = [names[n] for n in reading_leaves(loss, order)]
+    assert leaves == ["x1", "x2", "b1.3", "w1.3.0", "w1.3.1", "const -1"]
+    assert "Neuron 1.3 · tanh (tanh): grad" in trace(loss)

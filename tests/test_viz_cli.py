@@ -32,7 +32,7 @@ def test_draws_the_expression_and_prints_the_gradients(
     assert printed[-1] == f"wrote {out}"
     svg = ET.parse(out).getroot()
     words = [t.text or "" for t in svg.iter("{http://www.w3.org/2000/svg}text")]
-    assert "∂tanh/∂a = sum over 1 path of the product of local derivatives" in words
+    assert "∂f/∂a = sum over 1 path of the product of local derivatives" in words
     assert sum(1 for g in svg.iter("{http://www.w3.org/2000/svg}g")
                if g.get("class") == "node") == 3 + 3 * 2  # a b c; *, +, tanh and their ops
 
@@ -73,15 +73,15 @@ def test_too_big_to_draw_or_step_is_an_error_not_a_traceback(
 ) -> None:
     assert main(["+".join(["a"] * 300), "a=1", "-o", str(tmp_path / "g.dot")]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: the graph has 599 nodes to draw") and "max_nodes=500" in err
+    assert err.startswith("error: the graph is too big a shape to lay out") and "collapse=" in err
     assert main(["step", "+".join(["a"] * 302), "a=1", "-o", str(tmp_path / "s.html")]) == 2
-    assert capsys.readouterr().err.startswith("error: the graph has 301 backward steps")
+    assert capsys.readouterr().err.startswith("error: the graph is too big a shape")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_huge_power_is_handled(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["9**9**9 * a", "a=1", "-o", str(tmp_path / "g.dot")]) == 0
-    assert capsys.readouterr().out.splitlines()[:2] == ["9**9**9 * a = inf", "  d/da = inf"]
+    assert capsys.readouterr().out.splitlines()[:2] == ["9**9**9 * a = inf", "  df/da = inf"]
 
 
 def test_step_hands_the_graph_to_the_flipbook(
@@ -109,7 +109,7 @@ def test_runs_as_a_program(tmp_path: Path) -> None:
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "d/dw = " in done.stdout
+    assert "df/dw = " in done.stdout
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -120,3 +120,40 @@ def test_step_writes_the_real_flipbook(tmp_path: Path, capsys: pytest.CaptureFix
     assert capsys.readouterr().out.strip() == f"wrote {out}"
     page = out.read_text(encoding="utf-8")
     assert page.lstrip().lower().startswith("<!doctype html") and "<svg" in page
+
+
+@pytest.mark.parametrize("argv", [
+    ["-a*b", "a=2", "b=3"],
+    ["--", "-a*b", "a=2", "b=3"],
+    ["draw", "-a*b", "a=2", "b=3"],
+])
+def test_an_expression_may_start_with_a_minus(argv: list[str], tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "g.dot"
+    assert main([*argv, "-o", str(out)]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[:3] == ["-a*b = -6.0", "  df/da = -3.0", "  df/db = -2.0"]
+    assert 'label="{f | data -6' in out.read_text(encoding="utf-8")
+
+
+def test_the_root_is_named_in_captions(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                       ) -> None:
+    out = tmp_path / "g.dot"
+    assert main(["a*b + a", "a=2", "b=3", "--highlight", "a", "--name", "L", "-o", str(out)]) == 0
+    assert "  dL/da = 4.0" in capsys.readouterr().out
+    text = out.read_text(encoding="utf-8")
+    assert "∂L/∂a = sum over 2 paths" in text and "∂+/∂" not in text
+
+
+def test_help_lists_every_subcommand_with_an_example(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    text = capsys.readouterr().out
+    for name in viz_main.SUBCOMMANDS:
+        (line,) = [row for row in text.splitlines() if row.strip().startswith(name + " ")]
+        assert f"python -m viz {name} " in line
+    assert main([]) == 2  # nothing to draw: the same help, as an error
+    assert "subcommands:" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_info:
+        main(["step", "--help"])
+    assert exit_info.value.code == 0
+    assert "--name" in capsys.readouterr().out

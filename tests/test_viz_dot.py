@@ -9,7 +9,9 @@ import pytest
 from engine import Value, name_scope, topological_order
 from tests.support import neuron
 from viz import GraphvizNotFoundError, draw_dot, node_names, op_node_name, save, style
+from viz.dot import draw_scene
 from viz.format import compact
+from viz.scene import select_scene
 
 pytest.importorskip("graphviz")
 
@@ -184,7 +186,8 @@ def test_grads_override_and_focus_for_the_flipbook() -> None:
     o, n = v["o"], v["n"]
     o.backward()
     names = node_names(topological_order(o))
-    source = draw_dot(o, grads={n: None, v["b"]: 0.25}, focus=n).source
+    scene = select_scene(o, focus=n)
+    source = draw_scene(scene, grads={n: None, v["b"]: 0.25}, focus=n).source
     nodes, edges = parse(source)
     assert nodes[names[n]]["label"] == "{n | data 0.8814 | grad ?}"
     assert "grad = unknown" in nodes[names[n]]["tooltip"]
@@ -276,23 +279,25 @@ def cluster_tree(source: str) -> dict[str, str]:
     return parent
 
 
-def test_mlp_is_grouped_into_nested_clusters_and_refused_past_max_nodes() -> None:
+def test_mlp_is_grouped_into_nested_clusters_and_refused_as_too_slow() -> None:
     loss, params = mlp_loss()
     assert len(params) == 337
-    with pytest.raises(ValueError, match=r"the graph has (\d+) nodes to draw .* max_nodes=500; "
-                                         r"draw less of it with collapse='neuron'") as info:
+    with pytest.raises(ValueError, match=r"too big a shape to lay out in seconds: .* draw less "
+                                         r"of it with collapse='neuron'") as info:
         draw_dot(loss)
-    assert "slice=param" in str(info.value)
+    assert "slice=param" in str(info.value) and "guard=False" in str(info.value)
     order = topological_order(loss)
     size = len(order) + sum(1 for n in order if n._prev)
-    assert f"the graph has {size} nodes" in str(info.value)
-    source = draw_dot(loss, max_nodes=None).source
+    with pytest.raises(ValueError, match=f"the graph has {size} nodes to draw .* max_nodes=500"):
+        draw_dot(loss, max_nodes=500, guard=False)
+    source = draw_dot(loss, guard=False).source
+    assert 'mclimit=0.3' in source and 'nslimit=0.5' in source  # dot's own caps, for a big one
     tree = cluster_tree(source)
     assert tree["Layer 1"] == "" and tree["Neuron 1.3"] == "Layer 1"
     assert tree["Neuron 2.16"] == "Layer 2" and tree["Layer 3"] == ""
     assert len(tree) == 3 + 16 + 16 + 1
-    nodes, _ = parse(draw_dot(loss, max_nodes=None, clusters=False).source)
-    assert "subgraph" not in draw_dot(loss, max_nodes=None, clusters=False).source
+    nodes, _ = parse(draw_dot(loss, guard=False, clusters=False).source)
+    assert "subgraph" not in draw_dot(loss, guard=False, clusters=False).source
     assert len(nodes) == size
 
 
@@ -313,7 +318,7 @@ def test_collapse_draws_a_neuron_or_a_layer_as_one_box() -> None:
     nodes, _ = parse(draw_dot(loss, collapse="layer").source)
     assert sorted(a["label"].split(" | ")[0] for a in nodes.values()
                   if a.get("shape") == "Mrecord") == ["{Layer 1", "{Layer 2", "{Layer 3"]
-    nodes, _ = parse(draw_dot(loss, collapse={"Neuron 1.3"}, max_nodes=None).source)
+    nodes, _ = parse(draw_dot(loss, collapse={"Neuron 1.3"}, guard=False).source)
     assert sum(1 for a in nodes.values() if a.get("shape") == "Mrecord") == 1
     with pytest.raises(ValueError, match=r"collapse names \['Neuron 9.9'\] match no scope"):
         draw_dot(loss, collapse={"Neuron 9.9"})
@@ -368,3 +373,59 @@ def test_importing_viz_loads_neither_graphviz_nor_nn() -> None:
     done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1],
                           capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def wide_sum(n: int) -> Value:
+    """The sum of n products of the same two leaves: each leaf's edges span ever more ranks."""
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    total = a * b
+    for _ in range(n - 1):
+        total = total + a * b
+    return total
+
+
+def test_the_guard_refuses_slow_shapes_without_running_dot(monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    from viz.render import drawing_class
+
+    def no_dot(*args: object, **kwargs: object) -> None:
+        raise AssertionError("dot must not run for a refused shape")
+
+    monkeypatch.setattr(drawing_class(), "pipe", no_dot)
+    monkeypatch.setattr("subprocess.run", no_dot)
+    with pytest.raises(ValueError, match=r"would place 10102 nodes \(limit 6000\)") as info:
+        save(wide_sum(100), "never.svg")
+    assert "collapse='neuron'" in str(info.value)
+
+
+def test_the_guard_predicts_dots_virtual_nodes() -> None:
+    from viz.cost import layout_cost
+    from viz.scene import select_scene
+
+    # dot -v reports "network simplex: 7441 nodes" for this graph's positioning phase.
+    cost = layout_cost(select_scene(wide_sum(60)), labelled=True)
+    assert (cost.nodes, cost.positioned) == (240, 7441)
+    # So many virtual nodes: the labels go outside the layout (xlabel), which halves them.
+    source = draw_dot(wide_sum(60)).source
+    assert "xlabel=" in source and " label=" not in source.split("->", 1)[1]
+    assert "nslimit=0.5" in source  # and dot's positioning is capped
+    assert layout_cost(select_scene(wide_sum(60)), labelled=False).too_slow() is None
+    assert layout_cost(select_scene(wide_sum(80)), labelled=False).too_slow() is not None
+    chain = Value(0.5, label="x")
+    for _ in range(400):
+        chain = chain.tanh()
+    # Labels double every rank (dot gives them ranks of their own): one virtual node per edge.
+    assert layout_cost(select_scene(chain), labelled=True).virtual == 800
+    assert layout_cost(select_scene(chain), labelled=False).virtual == 0
+
+
+def test_fan_out_labels_are_tied_to_their_own_edges() -> None:
+    x = Value(0.5, label="x")
+    ws = [Value(float(k), label=f"w{k}") for k in range(4)]
+    out = sum((w * x for w in ws), Value(0.0, label="b"))
+    _, edges = parse(draw_dot(out).source)
+    names = node_names(topological_order(out))
+    from_x = [e for t, _, e in edges if t == names[x]]
+    assert len(from_x) == 4 and all(e.get("decorate") == "true" for e in from_x)
+    assert sorted(e["label"] for e in from_x) == ["0", "1", "2", "3"]  # d(w x)/dx = w
+    assert all("decorate" not in e for t, _, e in edges if t == names[ws[0]])  # used once

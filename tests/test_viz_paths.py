@@ -151,3 +151,11 @@ def test_compact_digits_and_full_precision() -> None:
 
 def test_record_text_escapes_the_record_syntax() -> None:
     assert record_text('a|b{c}<d>"e\\') == 'a\\|b\\{c\\}\\<d\\>\\"e\\\\'
+
+
+def test_a_signed_zero_is_drawn_as_zero_and_kept_in_full() -> None:
+    from viz.format import float_text
+
+    assert compact(-0.0) == "0" and float_text(-0.0) == "0.0"
+    assert full(-0.0) == "-0.0" and float_text(-0.0, None) == "-0.0"  # every digit, and the sign
+    assert compact(-1e-300) == "-1e-300"  # a tiny negative is still negative

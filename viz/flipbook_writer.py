@@ -1,27 +1,33 @@
-"""The step-through flipbook: one self-contained HTML page with an SVG frame per backward step."""
+"""The step-through flipbook: one self-contained HTML page, one laid-out SVG and a frame of data
+per backward step, shown by the front end in viz/web/ (see docs/frontend.md)."""
 
 from __future__ import annotations
 
 import html
-import json
 import os
-import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from engine import BackwardStep, Value
 from engine.ops import rule_text
 
-from .dot import draw_dot
-from .flipbook_page import CSS, JS
-from .format import DIGITS, compact
-from .names import node_names
-from .trace import format_update, fresh_steps, leaves_of, number, step_names
+from . import frontend
+from .dot import DrawOptions, guard_layout, in_edge_id
+from .format import DIGITS, compact, float_text, full
+from .layout import clean_svg, graph_payload, widest_grads
+from .names import node_names, reading_leaves, short_name, text_names
+from .progress import Progress
+from .scene import select_scene
+from .trace import format_update, fresh_steps
 
-#: A flipbook holds two SVG frames per step; past this many steps the page gets too big to use.
-MAX_STEPS = 300
+__all__ = ["MAX_STEPS", "Flipbook", "build_flipbook", "clean_svg", "page_html", "rule_of",
+           "write_flipbook"]
+
+#: Past this many steps a page is too long to step through (each step is about 1 kB of text).
+MAX_STEPS = 2000
 
 #: The quiz accepts an answer within this relative error (plus ``QUIZ_ATOL`` near zero).
 QUIZ_RTOL = 5e-3
@@ -33,7 +39,6 @@ def rule_of(op: str) -> str:
     return rule_text(op)
 
 
-_PROLOG = re.compile(r"^.*?(?=<svg\b)", re.S)
 
 
 @dataclass(frozen=True)
@@ -41,41 +46,38 @@ class Flipbook:
     """Everything the page shows, before it is written out as HTML.
 
     Attributes:
-        frames: SVG text per frame: frame 0 is the forward graph (no grads), frame k the graph
-            after step k with its node and the edges it wrote in orange.
-        questions: for each step k (index k - 1), the graph just before step k with that step's
-            node in orange: what the quiz shows while the reader works the step out. Empty when
-            the quiz is off.
-        data: the JSON the page's script reads (arithmetic, quiz answers, leaf grads per frame).
-        leaves: the leaves' names and values, in the order of the page's gradient table.
+        graph: the laid-out drawing, as ``viz.layout.graph_payload`` gives it (one SVG).
+        book: the steps as data: each step's node, the edges it writes, its arithmetic and quiz
+            as HTML, and each node's grad timeline (``[[from_frame, text, every digit], ...]``).
+        quiz: whether the page offers the quiz.
     """
 
-    frames: list[str]
-    questions: list[str]
-    data: dict[str, object]
-    leaves: list[tuple[str, float]]
+    graph: dict[str, Any]
+    book: dict[str, Any]
+    quiz: bool
 
-
-def clean_svg(svg: str) -> str:
-    """Graphviz SVG without its XML prolog, DOCTYPE and comments before ``<svg``, for inlining."""
-    return _PROLOG.sub("", svg, count=1).strip()
+    @property
+    def frames(self) -> int:
+        """Frames the page steps through: the forward graph, then one per step."""
+        return len(self.book["steps"]) + 1
 
 
 def build_flipbook(root: Value, *, quiz: bool = True, digits: int = DIGITS) -> Flipbook:
-    """Run backward step by step (``engine.backward_steps``) and draw a frame for each step.
+    """Run backward step by step (``engine.backward_steps``) and lay the graph out once.
 
-    The graph's ``.grad`` values are left as they were. Each frame shows the grads known at that
-    point (what ``.grad`` holds so far; ``grad ?`` for none yet) and needs the Graphviz ``dot``
-    program. Every frame has the same layout (each node as wide as its widest grad text), so
-    nothing moves while the reader steps.
+    The graph's ``.grad`` values are left as they were. Frame k shows the grads known after
+    step k (what ``.grad`` holds so far; ``grad ?`` for none yet); the page writes them into
+    the one SVG, each node laid out as wide as its widest grad text, so nothing moves while the
+    reader steps. Needs the Graphviz ``dot`` program.
 
     Args:
         root: the output to step backward from.
-        quiz: also draw the question frames the quiz shows before each step.
-        digits: significant digits of the numbers on the page.
+        quiz: offer the quiz, which asks for each step's new grads before showing them.
+        digits: significant digits of the numbers on the drawing.
 
     Raises:
-        ValueError: more than ``MAX_STEPS`` steps (draw a smaller graph).
+        ValueError: more than ``MAX_STEPS`` steps, or a graph whose shape dot would lay out
+            for minutes (``viz.cost``); both at once, before any work.
     """
     order, steps = fresh_steps(root)
     if len(steps) > MAX_STEPS:
@@ -83,97 +85,57 @@ def build_flipbook(root: Value, *, quiz: bool = True, digits: int = DIGITS) -> F
             f"the graph has {len(steps)} backward steps, more than the {MAX_STEPS} a flipbook "
             "holds; step through a smaller graph (one neuron, one sample)"
         )
-    names = step_names(order)
+    scene = select_scene(root)
+    options = DrawOptions(digits=digits)
+    cost, _ = guard_layout(scene, options)  # refuse a shape dot would take minutes on, at once
+    progress = Progress("steps", len(steps) + 2)
+    names = text_names(order)
     ids = node_names(order)
-    leaves = leaves_of(order)
     uses = Counter(parent for node in order for parent in node._prev)
 
-    def leaf_row(known: Mapping[Value, float]) -> list[list[str] | None]:
-        return [
-            [number(known[leaf], digits), repr(known[leaf])] if leaf in known else None
-            for leaf in leaves
-        ]
-
-    # First the grads each frame shows (what .grad holds so far, None for "grad ?"), then the
-    # drawings: every frame is laid out with the same node sizes, so nothing moves between them.
+    # Each node's grad timeline: the frames from which on it shows a new grad.
+    timelines: dict[str, list[list[object]]] = {}
     known: dict[Value, float] = {}
-    shown: list[tuple[dict[Value, float], Value | None]] = [({}, None)]
-    asked: list[tuple[dict[Value, float], Value | None]] = []
-    leaf_grads = [leaf_row(known)]
+
+    def learn(node: Value, grad: float, frame: int) -> None:
+        known[node] = grad
+        timelines.setdefault(ids[node], []).append([frame, compact(grad, digits), full(grad)])
+
     records = []
     for step in steps:
         if step.index == 1:
-            known[root] = step.upstream  # the seed, d root / d root = 1
-        if quiz:
-            asked.append((dict(known), step.node))
+            learn(root, step.upstream, 1)  # the seed, d root / d root = 1
         for update in step.updates:
-            known[update.parent] = update.after
+            learn(update.parent, update.after, step.index)
             uses[update.parent] -= 1
-        shown.append((dict(known), step.node))
-        leaf_grads.append(leaf_row(known))
         records.append(_step_record(root, step, names, ids, uses, digits))
+        if step.index % 50 == 0:
+            progress.advance(50)
+    progress.advance(len(steps) % 50)
+    if not steps:
+        learn(root, 1.0, 0)
 
-    # An unlabelled inner node has no name in a drawing, yet the arithmetic must name it: label
-    # it with its text name (#<i>) while drawing, and give the graph back as it was.
-    unnamed = [node for node in order if node._prev and not node.label]
-    for node in unnamed:
-        node.label = names[node]
-    try:
-        sizes = _node_sizes(root, order, [grads for grads, _ in shown + asked], digits)
-
-        def render(grads: Mapping[Value, float], focus: Value | None) -> str:
-            drawing = draw_dot(root, grads={node: grads.get(node) for node in order},
-                               focus=focus, digits=digits, max_nodes=None)
-            for name, width in sizes.items():
-                drawing.node(name, width=width)  # a minimum: every text fits, so it is exact
-            return clean_svg(drawing.pipe(format="svg", encoding="utf-8"))
-
-        frames = [render(grads, focus) for grads, focus in shown]
-        questions = [render(grads, focus) for grads, focus in asked]
-    finally:
-        for node in unnamed:
-            node.label = ""
-    data: dict[str, object] = {
+    every_grad = [{update.parent: update.after} for step in steps for update in step.updates]
+    sizing = widest_grads(order, [*every_grad, {root: known[root]}], digits)
+    # The text names every node it speaks of; so does the drawing, inside the scope's box.
+    record_names = {node: short_name(names[node]) for node in order
+                    if node._prev and not node.label}
+    with progress.waiting(f"laying out {cost.nodes} nodes with dot"):
+        graph = graph_payload(scene, options, sizing, names=names, record_names=record_names)
+    leaves = reading_leaves(root, order)
+    book: dict[str, Any] = {
+        "root": ids[root],
         "intro": _intro_html(root, names, ids, len(steps)),
         "steps": records,
-        "leafGrads": leaf_grads,
+        "grads": timelines,
+        "leaves": [{"node": ids[leaf], "name": names[leaf], "data": float_text(leaf.data)}
+                   for leaf in leaves],
         "rtol": QUIZ_RTOL,
         "atol": QUIZ_ATOL,
     }
-    return Flipbook(frames, questions, data, [(names[leaf], leaf.data) for leaf in leaves])
-
-
-def _node_sizes(
-    root: Value, order: list[Value], frames: list[Mapping[Value, float]], digits: int
-) -> dict[str, str]:
-    """Each value node's width over all ``frames`` (inches, as Graphviz writes it): the widest
-    of its grad texts, measured by Graphviz.
-
-    Graphviz sizes a node by its text, and ``grad ?`` is narrower than ``grad -0.3333``; a
-    single point of width more can move other nodes by tens of points (dot settles ties
-    differently). Given to every frame as the node's width, these keep one layout for all
-    frames. Drawing ``j`` shows each node's ``j``-th distinct grad text, so a node with ``k``
-    texts is measured in ``k`` layouts.
-    """
-    texts: dict[Value, dict[str, float | None]] = {}
-    for node in order:
-        seen = texts.setdefault(node, {})
-        for frame in frames:
-            grad = frame.get(node)
-            seen.setdefault("?" if grad is None else compact(grad, digits), grad)
-    names = node_names(order)
-    widths: dict[str, float] = {}
-    for j in range(max(len(seen) for seen in texts.values())):
-        grads = {node: list(seen.values())[min(j, len(seen) - 1)] for node, seen in texts.items()}
-        drawing = draw_dot(root, grads=grads, digits=digits, max_nodes=None)
-        layout = json.loads(drawing.pipe(format="json", encoding="utf-8"))
-        drawn = {item["name"]: float(item["width"]) for item in layout.get("objects", [])
-                 if "width" in item}
-        for name in names.values():
-            if name in drawn:
-                widths[name] = max(widths.get(name, 0.0), drawn[name])
-    # Graphviz writes 4 decimals; a point more keeps a rounded-down width from being outgrown.
-    return {name: f"{width + 1 / 72:.4f}" for name, width in widths.items()}
+    progress.advance(1, "done")
+    progress.close()
+    return Flipbook(graph, book, quiz and bool(steps))
 
 
 def write_flipbook(
@@ -182,16 +144,17 @@ def write_flipbook(
 ) -> Path:
     """Write the step-through page of ``root``'s backward pass to ``path`` (one HTML file).
 
-    The page needs no network and no server: every frame is an SVG inside the file, and the
-    script and styles are inline. It has previous/next buttons, the arrow keys, a slider, a step
-    counter, the arithmetic of the current step under the graph, the leaves' grads so far, and
-    (with ``quiz``) a "Quiz me" toggle that asks for each step's new grads before showing them.
+    The page needs no network and no server: the SVG, the script and the styles are inside the
+    file. It has previous/next buttons, the arrow keys, a slider, a step counter, the arithmetic
+    of the current step under the graph, the leaves' grads so far, an "Actual size" view that
+    keeps the current node in sight, and (with ``quiz``) a "Quiz me" toggle that asks for each
+    step's new grads before showing them.
 
     Args:
         root: the output to step backward from (its graph's ``.grad`` values are not changed).
         path: the HTML file to write; its folder is created.
         title: the page's heading; by default "Backward through <root>, step by step".
-        quiz: include the quiz (it doubles the number of frames).
+        quiz: include the quiz.
         digits: significant digits of the numbers shown.
 
     Returns:
@@ -199,7 +162,7 @@ def write_flipbook(
     """
     book = build_flipbook(root, quiz=quiz, digits=digits)
     if title is None:
-        title = f"Backward through {step_names([root])[root]}, step by step"
+        title = f"Backward through {text_names([root])[root]}, step by step"
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(page_html(book, title), encoding="utf-8")
@@ -207,72 +170,19 @@ def write_flipbook(
 
 
 def page_html(book: Flipbook, title: str) -> str:
-    """The flipbook as one HTML document (see ``write_flipbook``)."""
-    total = len(book.frames) - 1
-    quiz = bool(book.questions)
-    templates = [f'<template id="frame-{k}">{svg}</template>' for k, svg in enumerate(book.frames)]
-    templates += [
-        f'<template id="question-{k}">{svg}</template>'
-        for k, svg in enumerate(book.questions, start=1)
-    ]
-    rows = "".join(
-        f'<tr data-label="{html.escape(name)}" data-index="{i}"><td>{html.escape(name)}</td>'
-        f'<td>{html.escape(number(value))}</td><td class="grad unknown">?</td></tr>'
-        for i, (name, value) in enumerate(book.leaves)
-    )
-    # "</" inside a script element would end it early; JSON allows the escaped form.
-    payload = json.dumps(book.data, ensure_ascii=False).replace("</", "<\\/")
-    toggle = (
-        '<label><input id="quiz-toggle" type="checkbox"> Quiz me</label>' if quiz else ""
-    )
-    quiz_panel = (
-        '<div id="quiz" hidden><div id="quiz-inputs"></div>'
-        '<button id="quiz-check" type="button">Check</button>'
-        '<button id="quiz-reveal" type="button">Show answer</button>'
-        f'<p class="caption">An answer within {QUIZ_RTOL:.1%} counts as right: three '
-        "significant digits are enough. Enter checks.</p></div>"
-        if quiz else ""
-    )
-    return "\n".join([
-        "<!doctype html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{html.escape(title)}</title>",
-        f"<style>{CSS}</style>",
-        "</head><body>",
-        f"<h1>{html.escape(title)}</h1>",
-        '<p class="intro">Backward runs one node at a time, from the output back to the inputs '
-        "(reverse topological order). At each step the node in orange pushes its gradient to "
-        "its parents: <code>parent.grad += local derivative &times; node.grad</code>, the local "
-        "derivatives being the numbers on the edges.</p>",
-        '<div class="toolbar">',
-        '<button id="prev" type="button">&#9664; Prev</button>',
-        '<button id="next" type="button">Next &#9654;</button>',
-        f'<input id="slider" type="range" min="0" max="{total}" value="0" step="1" '
-        'aria-label="step">',
-        f'<span id="counter">step 0 / {total}</span>',
-        '<label><input id="zoom" type="checkbox"> Actual size</label>',
-        toggle,
-        "</div>",
-        '<p class="legend">Keys &larr; &rarr; step too. <b>Orange</b>: the node whose step it is '
-        "and the edges its step writes into. <code>grad ?</code>: not computed yet. A grad on a "
-        "node is what its <code>.grad</code> holds so far: it is final once every node that uses "
-        "it has had its step.</p>",
-        '<div id="frame"></div>',
-        '<div class="below"><div class="work">',
-        '<div id="arithmetic"></div>',
-        quiz_panel,
-        '<div id="quiz-result" role="status"></div>',
-        "</div>",
-        '<div class="leaves"><table id="grads"><caption class="caption">Leaves: inputs, '
-        "parameters, constants</caption><thead><tr><th>leaf</th><th>value</th><th>grad so far"
-        f"</th></tr></thead><tbody>{rows}</tbody></table></div>",
-        "</div>",
-        *templates,
-        f'<script type="application/json" id="flipbook-data">{payload}</script>',
-        f"<script>{JS}</script>",
-        "</body></html>",
-    ]) + "\n"
+    """The flipbook as one HTML document: viz/web/flipbook.html with the stylesheet, the
+    bundled ES modules and the book's JSON inlined (see ``write_flipbook``)."""
+    script = frontend.bundle([*frontend.STEPPER_MODULES, "flipbook.js"])
+    if "</script" in script.lower():
+        raise ValueError("a front-end module contains '</script', which would end the page's "
+                         "inline script early")
+    payload = {"graph": book.graph, "book": book.book, "quiz": book.quiz}
+    return frontend.fill(frontend.asset("flipbook.html"), {
+        "title": html.escape(title),
+        "css": frontend.asset(frontend.STYLESHEET),
+        "data": frontend.script_json(payload),
+        "js": script,
+    })
 
 
 def _ref(node: Value, names: Mapping[Value, str], ids: Mapping[Value, str]) -> str:
@@ -308,7 +218,7 @@ def _step_record(
     ``remaining`` counts, for each node, the uses of it whose step is still to come.
     """
     node = step.node
-    upstream = number(step.upstream, digits)
+    upstream = float_text(step.upstream, digits)
     root_name = html.escape(names[root])
     head = (
         f'<div class="head">Step {step.index} of {step.total}: {_ref(node, names, ids)} '
@@ -340,7 +250,7 @@ def _step_record(
     answer = head + rule_html + "".join(lines) + notes_html
 
     holding = [
-        f"{_ref(p, names, ids)} holds {number(step_before(step, p), digits)} so far"
+        f"{_ref(p, names, ids)} holds {float_text(step_before(step, p), digits)} so far"
         for p in parents if step_before(step, p) != 0.0
     ]
     question = (
@@ -354,6 +264,8 @@ def _step_record(
     return {
         "index": step.index,
         "node": ids[node],
+        "edges": [in_edge_id(ids[node], slot) for slot in range(len(node._prev))],
+        "upstream": [compact(step.upstream, digits), full(step.upstream)],
         "answer": answer,
         "question": question,
         "quiz": [{"name": names[p], "node": ids[p], "answer": repr(last_after[p])}

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 
 from engine import Value, topological_order
+from engine.functional import grad
 
 from .format import compact
 from .names import describe
@@ -108,18 +109,6 @@ def path_counts(order: list[Value], target: Value) -> dict[Value, int]:
     return counts
 
 
-def _sweep(order: list[Value], target: Value) -> float:
-    """d root / d target by one backward sweep over ``order`` (root last), touching no ``.grad``."""
-    adjoint: dict[Value, float] = {order[-1]: 1.0}
-    for node in reversed(order):
-        upstream = adjoint.get(node)
-        if upstream is None or node is target or not node._prev:
-            continue
-        for parent, local in zip(node._prev, node.local_grads(), strict=True):
-            adjoint[parent] = adjoint.get(parent, 0.0) + local * upstream
-    return adjoint.get(target, 0.0)
-
-
 def chain_rule_paths(root: Value, target: Value, limit: int = DEFAULT_LIMIT) -> ChainRulePaths:
     """Every route from ``root`` down to ``target`` through the graph, as products of local
     derivatives: d root / d target = Σ over routes Π over edges (d child / d parent).
@@ -173,7 +162,8 @@ def chain_rule_paths(root: Value, target: Value, limit: int = DEFAULT_LIMIT) -> 
         slots.append(slot)
         factors.append(node.local_grads()[slot])
         stack.append((parent, 0))
-    return ChainRulePaths(root, target, tuple(paths), counts[root], _sweep(order, target))
+    total = grad(root, [target])[0]  # one backward sweep; every .grad is left as it was
+    return ChainRulePaths(root, target, tuple(paths), counts[root], total)
 
 
 def _retreat(nodes: list[Value], slots: list[int], factors: list[float]) -> None:

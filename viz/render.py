@@ -80,9 +80,15 @@ def save(root: Any, path: str | os.PathLike[str], **options: Any) -> Path:
         drawing = root
     else:
         raise TypeError(f"save needs a Value or a draw_dot drawing, got {root!r}")
+    from .progress import Progress
+
     target.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "dot":
         target.write_text(drawing.source, encoding="utf-8")
     else:
-        target.write_bytes(drawing.pipe(format=fmt))
+        progress = Progress("drawing", 1)
+        with progress.waiting(f"laying out {target.name} with dot"):
+            picture = drawing.pipe(format=fmt)
+        progress.close()
+        target.write_bytes(picture)
     return target

@@ -2,50 +2,19 @@
 
 from __future__ import annotations
 
-import math
-from collections import Counter
 from collections.abc import Mapping, Sequence
 
-from engine import BackwardStep, ParentUpdate, Value, backward_steps, topological_order
+from engine import BackwardStep, ParentUpdate, Value, backward_steps
+from engine.functional import fresh_grads
+
+from .format import TEXT_DIGITS, float_text
+from .names import describe, reading_leaves, text_names
+
+__all__ = ["DIGITS", "final_grads", "format_step", "format_update", "fresh_steps", "leaves_of",
+           "text_names", "trace", "trace_markdown"]
 
 #: Significant digits of the numbers in a trace; ``digits=None`` prints every digit (``repr``).
-DIGITS = 6
-
-
-def step_names(order: Sequence[Value]) -> dict[Value, str]:
-    """A name per node for text: its label, else ``#<i>`` from its place ``i`` in ``order``.
-
-    ``#7`` is the node a drawing names ``v7`` (``viz.node_names``), and ``#`` keeps it apart from
-    labels such as ``v[1]``. A label used by several nodes gets ``#<i>`` appended (``x#3``), so
-    that every name in a trace means one node.
-    """
-    counts = Counter(node.label for node in order if node.label)
-    names = {}
-    for i, node in enumerate(order):
-        if not node.label:
-            names[node] = f"#{i}"
-        elif counts[node.label] > 1:
-            names[node] = f"{node.label}#{i}"
-        else:
-            names[node] = node.label
-    return names
-
-
-def number(x: float, digits: int | None = DIGITS) -> str:
-    """``x`` to ``digits`` significant digits, keeping ``.0`` on whole numbers (``2.0``, not ``2``).
-
-    ``digits=None`` gives Python's shortest exact ``repr``. ``inf``, ``-inf`` and ``nan`` print
-    as such.
-    """
-    if digits is None or not math.isfinite(x):
-        return repr(float(x))
-    if isinstance(digits, bool) or not isinstance(digits, int) or digits < 1:
-        raise ValueError(f"digits must be an int >= 1 or None, got {digits!r}")
-    text = f"{x:.{digits}g}"
-    if "e" in text:
-        mantissa, _, exponent = text.partition("e")
-        return f"{mantissa}e{int(exponent)}"
-    return text if "." in text else text + ".0"
+DIGITS = TEXT_DIGITS
 
 
 def fresh_steps(root: Value) -> tuple[list[Value], list[BackwardStep]]:
@@ -59,21 +28,14 @@ def fresh_steps(root: Value) -> tuple[list[Value], list[BackwardStep]]:
     """
     if not isinstance(root, Value):
         raise TypeError(f"expected a Value root, got {root!r} ({type(root).__name__})")
-    order = topological_order(root)
-    saved = [node.grad for node in order]
-    try:
-        for node in order:
-            node.grad = 0.0
-        steps = list(backward_steps(root))
-    finally:
-        for node, grad in zip(order, saved, strict=True):
-            node.grad = grad
-    return order, steps
+    with fresh_grads(root) as order:
+        return order, list(backward_steps(root))
 
 
 def leaves_of(order: Sequence[Value]) -> list[Value]:
-    """The nodes without parents (inputs, parameters, constants), in topological order."""
-    return [node for node in order if not node._prev]
+    """The nodes without parents in reading order: inputs, parameters (by layer, neuron and
+    place), constants (``viz.names.reading_leaves``); ``order[-1]`` is the root."""
+    return reading_leaves(order[-1], order)
 
 
 def final_grads(order: Sequence[Value], steps: Sequence[BackwardStep]) -> dict[Value, float]:
@@ -95,11 +57,11 @@ def format_update(
     with the sum it holds after this addition.
     """
     text = (
-        f"{parent_name}.grad += {number(update.local, digits)} x {number(upstream, digits)} "
-        f"= {number(update.contribution, digits)}"
+        f"{parent_name}.grad += {float_text(update.local, digits)} x "
+        f"{float_text(upstream, digits)} = {float_text(update.contribution, digits)}"
     )
     if update.before != 0.0:
-        text += f" (now {number(update.after, digits)})"
+        text += f" (now {float_text(update.after, digits)})"
     return text
 
 
@@ -114,20 +76,19 @@ def format_step(
 
     Args:
         step: a record from ``engine.backward_steps``.
-        names: node names (``step_names(order)``); by default labels, else the node's op.
+        names: node names (``text_names(order)``); by default ``viz.names.describe``.
         digits: significant digits, or None for every digit.
     """
     def name(node: Value) -> str:
         if names is not None and node in names:
             return names[node]
-        return node.label or (f"({node._op})" if node._op else f"const {number(node.data)}")
+        return describe(node)
 
     writes = ";  ".join(
         format_update(name(u.parent), u, step.upstream, digits) for u in step.updates
     )
-    return (
-        f"{name(step.node)} ({step.node._op}): grad {number(step.upstream, digits)}  ->  {writes}"
-    )
+    upstream = float_text(step.upstream, digits)
+    return f"{name(step.node)} ({step.node._op}): grad {upstream}  ->  {writes}"
 
 
 def trace(root: Value, *, markdown: bool = False, digits: int | None = DIGITS) -> str:
@@ -146,7 +107,7 @@ def trace(root: Value, *, markdown: bool = False, digits: int | None = DIGITS) -
         The trace, ending with a newline.
     """
     order, steps = fresh_steps(root)
-    names = step_names(order)
+    names = text_names(order)
     if markdown:
         return _markdown(order, steps, names, digits)
     root_name = names[root]
@@ -159,9 +120,8 @@ def trace(root: Value, *, markdown: bool = False, digits: int | None = DIGITS) -
     lines.append("leaf gradients:")
     grads = final_grads(order, steps)
     for leaf in leaves_of(order):
-        lines.append(
-            f"  {names[leaf]} = {number(leaf.data, digits)}: grad {number(grads[leaf], digits)}"
-        )
+        data, grad = float_text(leaf.data, digits), float_text(grads[leaf], digits)
+        lines.append(f"  {names[leaf]} = {data}: grad {grad}")
     return "\n".join(lines) + "\n"
 
 
@@ -191,17 +151,17 @@ def _markdown(
         for i, u in enumerate(step.updates):
             head = (
                 [str(step.index), _code(names[step.node]), _code(step.node._op),
-                 number(step.upstream, digits)]
+                 float_text(step.upstream, digits)]
                 if i == 0 else ["", "", "", ""]
             )
-            cells = [*head, _code(names[u.parent]), number(u.local, digits),
-                     number(u.contribution, digits), number(u.after, digits)]
+            cells = [*head, _code(names[u.parent]), float_text(u.local, digits),
+                     float_text(u.contribution, digits), float_text(u.after, digits)]
             lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "| leaf | value | grad |", "|---|---:|---:|"]
     grads = final_grads(order, steps)
     for leaf in leaves_of(order):
         lines.append(
-            f"| {_code(names[leaf])} | {number(leaf.data, digits)} | "
-            f"{number(grads[leaf], digits)} |"
+            f"| {_code(names[leaf])} | {float_text(leaf.data, digits)} | "
+            f"{float_text(grads[leaf], digits)} |"
         )
     return "\n".join(lines) + "\n"

@@ -1,0 +1,139 @@
+"""How long Graphviz's dot will take to lay a scene out, predicted from its shape before dot runs.
+
+dot's time is not its node count: the lecture's 4-sample loss (about 1400 drawn nodes) lays out in
+a fraction of a second, while a sum of 60 products of the same two leaves (about 240) takes
+minutes. Two of its phases grow with the shape (Gansner et al., "A technique for drawing directed
+graphs", 1993):
+
+* positioning: every edge that spans k ranks becomes a chain of k - 1 virtual nodes, and the
+  network simplex that places nodes grows faster than linearly in real plus virtual nodes;
+* crossing minimisation: each sweep reorders every rank against its neighbour, its work about
+  the square of the edges between two neighbouring ranks.
+
+``layout_cost`` estimates ranks as dot would (longest path from the leaves, each leaf then
+pulled next to its first use, every rank doubled when edges carry labels, as dot does to make room
+for them) and counts both. The limits were measured on a 2-core machine (the table is in the
+issue 18 note); what passes them lays out in seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .names import op_node_name
+from .scene import Scene
+
+#: Real plus virtual nodes beyond which positioning takes more than seconds.
+MAX_POSITIONED = 6000
+
+#: Edges between neighbouring ranks, squared and summed, beyond which crossing minimisation does.
+MAX_CROSSING_WORK = 600_000
+
+
+@dataclass(frozen=True)
+class LayoutCost:
+    """The shape of a scene as dot sees it.
+
+    Attributes:
+        nodes: nodes dot lays out (values, ops, boxes).
+        edges: edges between them.
+        virtual: the virtual nodes of edges that span more than one rank.
+        crossing_work: the sum over neighbouring ranks of (edges between them) squared.
+        widest: the most edges between two neighbouring ranks.
+    """
+
+    nodes: int
+    edges: int
+    virtual: int
+    crossing_work: int
+    widest: int
+
+    @property
+    def positioned(self) -> int:
+        """Real and virtual nodes: what dot's positioning phase places."""
+        return self.nodes + self.virtual
+
+    def too_slow(self) -> str | None:
+        """Why dot would take too long, or None when the scene lays out in seconds."""
+        if self.positioned > MAX_POSITIONED:
+            return (f"its {self.edges} edges span so many ranks that dot would place "
+                    f"{self.positioned} nodes (limit {MAX_POSITIONED}), which takes minutes")
+        if self.crossing_work > MAX_CROSSING_WORK:
+            return (f"up to {self.widest} edges run between two neighbouring ranks (crossing "
+                    f"work {self.crossing_work}, limit {MAX_CROSSING_WORK}), which dot needs "
+                    "minutes to untangle")
+        return None
+
+
+def scene_edges(scene: Scene) -> tuple[list[str], list[tuple[str, str]]]:
+    """The DOT nodes and edges of a scene (values, ops, boxes; one edge per use), in the order
+    ``draw_scene`` emits them, without drawing."""
+    box_names = scene.box_names
+    on_drawing = set(scene.drawn)
+    nodes: list[str] = []
+    edges: list[tuple[str, str]] = []
+    with_op = set(scene.with_op)
+    for node in scene.drawn:
+        if node not in scene.boxed:
+            nodes.append(scene.names[node])
+            if node in with_op:
+                nodes.append(op_node_name(scene.names[node]))
+                edges.append((op_node_name(scene.names[node]), scene.names[node]))
+    nodes += box_names.values()
+    seen: set[tuple[str, str]] = set()
+    for node in scene.with_op:
+        for parent in node._prev:
+            if parent not in on_drawing:
+                continue
+            head = (box_names[scene.boxed[node]] if node in scene.boxed
+                    else op_node_name(scene.names[node]))
+            tail = box_names[scene.boxed[parent]] if parent in scene.boxed else scene.names[parent]
+            if node in scene.boxed or parent in scene.boxed:
+                if head == tail or (tail, head) in seen:
+                    continue
+                seen.add((tail, head))
+            edges.append((tail, head))
+    return nodes, edges
+
+
+def layout_cost(scene: Scene, labelled: bool) -> LayoutCost:
+    """Predict dot's work for ``scene`` (``labelled``: the edges carry local derivatives)."""
+    nodes, edges = scene_edges(scene)
+    step = 2 if labelled else 1  # dot doubles every rank to give edge labels a rank of their own
+    into: dict[str, list[str]] = {name: [] for name in nodes}
+    out_of: dict[str, list[str]] = {name: [] for name in nodes}
+    for tail, head in edges:
+        into[head].append(tail)
+        out_of[tail].append(head)
+    rank: dict[str, int] = {}
+    for name in _topological(nodes, into, out_of):
+        rank[name] = max((rank[t] + step for t in into[name]), default=0)
+    for name in nodes:  # a leaf sits next to its first use, as dot's network simplex puts it
+        if not into[name] and out_of[name]:
+            rank[name] = min(rank[h] for h in out_of[name]) - step
+    between: dict[int, int] = {}
+    virtual = 0
+    for tail, head in edges:
+        low, high = sorted((rank[tail], rank[head]))
+        virtual += max(0, high - low - 1)
+        for r in range(low, high):
+            between[r] = between.get(r, 0) + 1
+    widths = between.values()
+    return LayoutCost(len(nodes), len(edges), virtual, sum(w * w for w in widths),
+                      max(widths, default=0))
+
+
+def _topological(nodes: list[str], into: dict[str, list[str]],
+                 out_of: dict[str, list[str]]) -> list[str]:
+    """The DOT nodes in an order where every edge's tail comes before its head (Kahn's loop)."""
+    waiting = {name: len(into[name]) for name in nodes}
+    ready = [name for name in nodes if waiting[name] == 0]
+    ordered = []
+    while ready:
+        name = ready.pop()
+        ordered.append(name)
+        for head in out_of[name]:
+            waiting[head] -= 1
+            if waiting[head] == 0:
+                ready.append(head)
+    return ordered
