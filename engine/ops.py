@@ -38,6 +38,7 @@ in every reading, so a rule may branch on them in Python.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -95,6 +96,16 @@ def _mul_grads(m: Any, a: Any, b: Any, out: Any, g: Any) -> tuple[Any, ...]:
     return (b * g, a * g)
 
 
+def _div(m: Any, a: Any, b: Any) -> Any:
+    return m.div(a, b)
+
+
+def _div_grads(m: Any, a: Any, b: Any, out: Any, g: Any) -> tuple[Any, ...]:
+    """d(a/b)/da = 1/b, d(a/b)/db = -a/b^2, computed as torch does, g / b and -g ((a/b) / b):
+    1/b and b^2 overflow first for a tiny b (a * b^-1 made 1e-10 / 1e-310 inf, not 1e300)."""
+    return (m.div(g, b), -g * m.div(out, b))
+
+
 def _pow(m: Any, a: Any, b: Any) -> Any:
     return m.power(a, b)
 
@@ -102,9 +113,11 @@ def _pow(m: Any, a: Any, b: Any) -> Any:
 def _pow_grads(m: Any, a: Any, b: Any, out: Any, g: Any) -> tuple[Any, ...]:
     """d(a^b)/da = b a^(b-1) (0 when b = 0), d(a^b)/db = a^b ln a (0 when a = 0 and b >= 0):
     the values torch uses at those points."""
-    d_base = m.where(m.eq(b, 0.0), 0.0, b * m.power(a, b - 1.0))
+    # As torch: the base's 0 at b = 0 is selected (it stays 0 for a nan or inf upstream
+    # gradient); the exponent's 0 at a = 0 is multiplied by the upstream gradient.
+    d_base = m.where(m.eq(b, 0.0), 0.0, b * m.power(a, b - 1.0) * g)
     d_exponent = m.where(m.eq(a, 0.0) & (b >= 0.0), 0.0, out * m.log(a))
-    return (d_base * g, d_exponent * g)
+    return (d_base, d_exponent * g)
 
 
 def _pow_number(m: Any, x: Any, n: float) -> Any:
@@ -113,7 +126,7 @@ def _pow_number(m: Any, x: Any, n: float) -> Any:
 
 def _pow_number_grads(m: Any, x: Any, out: Any, g: Any, n: float) -> tuple[Any, ...]:
     """d(x^n)/dx = n x^(n-1), 0 when n = 0 (as torch)."""
-    return (m.where(n == 0.0, 0.0, n * m.power(x, n - 1.0)) * g,)
+    return (m.where(n == 0.0, 0.0, n * m.power(x, n - 1.0) * g),)  # selected, as torch's
 
 
 def _exp(m: Any, x: Any) -> Any:
@@ -187,8 +200,10 @@ def _minimum_grads(m: Any, a: Any, b: Any, out: Any, g: Any) -> tuple[Any, ...]:
 
 
 def _clamp(m: Any, x: Any, low: Any, high: Any) -> Any:
-    # min(max(x, low), high), as torch: with low > high every x gives high; nan stays nan.
-    return m.where(x > high, high, m.where(x < low, m.where(low > high, high, low), x))
+    # min(max(x, low), high), as torch: with low > high every x gives high; nan stays nan,
+    # and a nan bound makes every result nan (torch's clamp propagates it).
+    clamped = m.where(x > high, high, m.where(x < low, m.where(low > high, high, low), x))
+    return m.where(m.isnan(low) | m.isnan(high), math.nan, clamped)
 
 
 def _clamp_grads(m: Any, x: Any, out: Any, g: Any, low: Any, high: Any) -> tuple[Any, ...]:
@@ -228,6 +243,8 @@ ADD = Op("+", "add", ("a", "b"), (), _add, _add_grads,
          "d(a + b)/da = 1 and d(a + b)/db = 1", "a + b")
 MUL = Op("*", "mul", ("a", "b"), (), _mul, _mul_grads,
          "d(a b)/da = b and d(a b)/db = a", "a * b")
+DIV = Op("/", "div", ("a", "b"), (), _div, _div_grads,
+         "d(a / b)/da = 1/b and d(a / b)/db = -a/b^2", "a / b")
 POW = Op("**", "pow", ("a", "b"), (), _pow, _pow_grads,
          "d(a^b)/da = b a^(b-1) and d(a^b)/db = a^b ln a", "a ** b")
 POW_NUMBER = Op("**{n:g}", "pow", ("x",), ("n",), _pow_number, _pow_number_grads,
@@ -253,9 +270,10 @@ MINIMUM = Op("minimum", "minimum", ("a", "b"), (), _minimum, _minimum_grads,
 CLAMP = Op("clamp", "clamp", ("x",), ("min", "max"), _clamp, _clamp_grads,
            "d clamp(x, min, max)/dx = 1 if min <= x <= max, else 0", "x.clamp(min, max)")
 
-#: Every primitive op. Everything else (``-``, ``/``, ``sqrt``, ...) is built from these.
+#: Every primitive op. Everything else (``-``, ``sqrt``, ...) is built from these; ``/`` is a
+#: row of its own (not a * b^-1) so that its value and gradient round and overflow as torch's.
 TABLE: tuple[Op, ...] = (
-    ADD, MUL, POW, POW_NUMBER, EXP, LOG, TANH, SIGMOID, RELU, SIN, COS, ABS, MAXIMUM, MINIMUM,
+    ADD, MUL, DIV, POW, POW_NUMBER, EXP, LOG, TANH, SIGMOID, RELU, SIN, COS, ABS, MAXIMUM, MINIMUM,
     CLAMP,
 )
 

@@ -90,6 +90,7 @@ class Value:
 
     __add__ = make_method(ops.ADD, "__add__")  # a + b
     __mul__ = make_method(ops.MUL, "__mul__")  # a * b
+    __truediv__ = make_method(ops.DIV, "__truediv__")  # a / b
     _pow_value = make_method(ops.POW, "_pow_value")  # a ** b for a Value b
     _pow_number = make_method(ops.POW_NUMBER, "_pow_number")  # x ** n for a number n
     exp = make_method(ops.EXP, "exp")
@@ -126,12 +127,9 @@ class Value:
     def __rsub__(self, other: float) -> Value:  # other - self
         return (-self) + other
 
-    def __truediv__(self, other: Value | float) -> Value:  # self * other^-1
-        if isinstance(other, Value):
-            return self * other**-1
-        return self * numeric.div(1.0, _number(other, "/"))
-
     def __rtruediv__(self, other: float) -> Value:  # other * self^-1
+        # As torch's number / tensor, which is tensor.reciprocal() * number (so 0 / 1e-310 is
+        # 0 * inf = nan there too), unlike Value / Value, the div row.
         return other * self**-1
 
     def __rpow__(self, other: float) -> Value:  # other ** self, a number base

@@ -20,6 +20,7 @@ from engine.ops import Op
 MAKE: dict[Op, Callable[..., Value]] = {
     ops.ADD: lambda a, b: a + b,
     ops.MUL: lambda a, b: a * b,
+    ops.DIV: lambda a, b: a / b,
     ops.POW: lambda a, b: a**b,
     ops.POW_NUMBER: lambda x, n: x**n,
     ops.EXP: lambda x: x.exp(),
