@@ -6,13 +6,13 @@ import argparse
 import time
 from pathlib import Path
 
-from demos import abc, explore, lab1, newton, steps, worked
+from demos import abc, explore, lab1, newton, notebooks, steps, worked
 from demos.report import Section, write_index
 
 # Each demo module offers ``report(out_root) -> Section``: it runs with its defaults, writes its
 # files under ``out_root`` and says what it wrote. The report lists them in this order.
-# explore writes nothing: it says how to start the explorer.
-DEMOS = (worked, abc, steps, lab1, newton, explore)
+# explore writes nothing: it says how to start the explorer. notebooks runs notebooks/.
+DEMOS = (worked, abc, steps, lab1, newton, notebooks, explore)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -356,7 +356,9 @@ def report(out_root: Path) -> Section:
             Link(
                 "lab1/index.html",
                 "Lab 1 report",
-                "every figure and table, each with a line of explanation",
+                "every figure and table, each with a line of explanation (pictured: the XOR "
+                "decision boundary)",
+                figure="lab1/xor_decision_boundary.png",
             )
         ],
     )

@@ -40,12 +40,22 @@ class Link:
         title: a few words naming it.
         explanation: one line saying what a reader sees there.
         table: the cells of a table file, so that a page showing files in place renders it.
+        figure: a picture (PNG or SVG) standing for the file on the index; a picture file
+            stands for itself.
     """
 
     path: str
     title: str
     explanation: str
     table: Table | None = None
+    figure: str | None = None
+
+    @property
+    def picture(self) -> str | None:
+        """The picture the index shows for this file, if any."""
+        if self.figure is not None:
+            return self.figure
+        return self.path if self.path.endswith((".png", ".svg")) else None
 
 
 @dataclass(frozen=True)
@@ -64,7 +74,9 @@ BASE_STYLE = ("body{font-family:system-ui,sans-serif;margin:2rem auto;padding:0 
 SHOWN_STYLE = ("img{max-width:100%;border:1px solid #ddd}table{border-collapse:collapse}"
                "td,th{border:1px solid #ccc;padding:.2rem .6rem;text-align:right}"
                "figure{margin:1.5rem 0}")
-LISTED_STYLE = "li{margin:.3rem 0}code{background:#f3f3f3}"
+LISTED_STYLE = ("li{margin:.3rem 0}code{background:#f3f3f3}"
+                "img.thumb{display:block;max-width:26rem;max-height:16rem;margin:.3rem 0;"
+                "border:1px solid #ddd;background:#fff}")
 
 
 def write_page(folder: Path, title: str, body: list[str], style: str = "",
@@ -90,9 +102,18 @@ def listed(section: Section) -> list[str]:
     """A section as a heading, its summary and a list of its links, one line each."""
     body = [f"<h2>{html.escape(section.heading)}</h2>",
             f"<p>{html.escape(section.summary)}</p><ul>"]
-    body += [f'<li><a href="{html.escape(link.path)}">{html.escape(link.title)}</a>: '
-             f"{html.escape(link.explanation)}</li>" for link in section.links]
+    body += [f"<li>{_thumbnail(link)}<a href=\"{html.escape(link.path)}\">"
+             f"{html.escape(link.title)}</a>: {html.escape(link.explanation)}</li>"
+             for link in section.links]
     return [*body, "</ul>"]
+
+
+def _thumbnail(link: Link) -> str:
+    """The link's picture, small, itself a link to the file (nothing when it has none)."""
+    if link.picture is None:
+        return ""
+    return (f'<a href="{html.escape(link.path)}"><img class="thumb" loading="lazy" '
+            f'src="{html.escape(link.picture)}" alt="{html.escape(link.title)}"></a>')
 
 
 def shown(link: Link) -> str:
@@ -111,7 +132,8 @@ def shown(link: Link) -> str:
 
 def write_index(out_root: Path, sections: list[Section]) -> Path:
     """Write ``out_root/index.html`` listing every section's files; returns its path."""
-    body = ["<p>Everything <code>make demo</code> wrote, one line of explanation each.</p>"]
+    body = ["<p>Everything <code>make demo</code> wrote, one line of explanation each, and a "
+            "picture where there is one.</p>"]
     for section in sections:
         body += listed(section)
     return write_page(out_root, "glassgrad demos", body, LISTED_STYLE)

@@ -10,6 +10,7 @@ from demos import abc, worked
 from demos.report import Link, Section
 from engine import Value, topological_order
 from viz.flipbook_writer import write_flipbook
+from viz.render import save
 from viz.trace import trace
 
 
@@ -35,13 +36,15 @@ def write(out: Path, k: int = 2, seed: int = 0) -> list[Link]:
         text = trace(root)
         (out / f"{name}_trace.txt").write_text(text, encoding="utf-8")
         (out / f"{name}_trace.md").write_text(trace(root, markdown=True), encoding="utf-8")
+        root.backward()  # the flipbook's last frame, every grad known, as the index's picture
+        frame = save(root, out / f"{name}_frame.svg")
         size = page.stat().st_size / 1e6
         print(f"{name}: {steps} steps, {2 * steps + 1} SVG frames, {size:.2f} MB, "
               f"written in {seconds:.1f} s -> {page}")
         links += [
             Link(f"steps/{page.name}", f"{name}.html",
                  f"click through backward for {title}: {steps} steps, with a quiz "
-                 "(one self-contained page, works offline)"),
+                 "(one self-contained page, works offline)", figure=f"steps/{frame.name}"),
             Link(f"steps/{name}_trace.txt", f"{name}_trace.txt",
                  "the same steps as chain-rule text, one line per node, then each leaf's grad"),
             Link(f"steps/{name}_trace.md", f"{name}_trace.md", "the trace as Markdown tables"),

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .display import report_html
 from .functional import grad
 from .modes import no_grad
 from .numeric import close
@@ -76,11 +77,11 @@ class CheckReport:
     def max_rel_error(self) -> float:
         return max((row.rel_error for row in self.rows), default=0.0)
 
-    def table(self) -> str:
-        """The report as aligned text: value, engine gradient, reference gradient, errors."""
-        header = ("input", "value", "engine grad", f"{self.reference} grad", "abs err", "rel err",
-                  "")
-        lines = [
+    def cells(self) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+        """The table's header and one row of text cells per input (text and HTML show these)."""
+        header: tuple[str, ...] = ("input", "value", "engine grad", f"{self.reference} grad",
+                                   "abs err", "rel err", "")
+        lines: list[tuple[str, ...]] = [
             (
                 row.name,
                 repr(row.value),
@@ -92,15 +93,27 @@ class CheckReport:
             )
             for row in self.rows
         ]
-        text = text_table(header, lines).splitlines()
-        text.extend(f"{row.name} = {row.value!r}: {row.kink}" for row in self.rows if row.kink)
+        return header, lines
+
+    def summary(self) -> str:
+        """The verdict line: both outputs, the largest errors, ok or FAILED."""
         verdict = "ok" if self.ok else "FAILED" if self.differentiable else (
             "FAILED: not differentiable at this point")
-        text.append(
+        return (
             f"output: engine {self.output!r}, {self.reference} {self.reference_output!r}; "
             f"max abs err {self.max_abs_error:.2e}, max rel err {self.max_rel_error:.2e}: {verdict}"
         )
+
+    def table(self) -> str:
+        """The report as aligned text: value, engine gradient, reference gradient, errors."""
+        text = text_table(*self.cells()).splitlines()
+        text.extend(f"{row.name} = {row.value!r}: {row.kink}" for row in self.rows if row.kink)
+        text.append(self.summary())
         return "\n".join(text)
+
+    def _repr_html_(self) -> str:
+        """The table in a notebook cell (``engine.display.report_html``)."""
+        return report_html(self)
 
     def __str__(self) -> str:
         return self.table()

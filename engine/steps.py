@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from .display import step_html
 from .value import Value, prepare_backward
 
 
@@ -52,6 +53,10 @@ class BackwardStep:
     node: Value
     upstream: float
     updates: tuple[ParentUpdate, ...]
+
+    def _repr_html_(self) -> str:
+        """The step as a table in a notebook cell (``engine.display.step_html``)."""
+        return step_html(self)
 
 
 def backward_steps(root: Value) -> Iterator[BackwardStep]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Iterable
 from numbers import Real
 
-from . import eager, numeric, ops
+from . import display, eager, numeric, ops
 from .anomaly import check_local_grads, check_new_node
 from .eager import GradFn, make_method
 from .graph import walk
@@ -291,6 +292,11 @@ class Value:
 
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
+
+    def _repr_mimebundle_(self, include: Iterable[str] | None = None,
+                          exclude: Iterable[str] | None = None) -> dict[str, str]:
+        """A notebook's display: the graph drawn once viz is imported (``engine.display``)."""
+        return display.value_bundle(self, include, exclude)
 
 
 def prepare_backward(root: Value) -> list[Value]:

@@ -45,7 +45,7 @@ def test_widget_state_follows_values_set_from_python() -> None:
     w = viz.explore("tanh(x1*w1 + x2*w2 + b)", **NEURON_POINT)
     assert close(w.grads, neuron_grads(NEURON_POINT))
     assert w.value == pytest.approx(math.sqrt(0.5), rel=1e-12)
-    assert w.graph["svg"].startswith("<svg") and w.expr == "tanh(x1*w1 + x2*w2 + b)"
+    assert w.graph["graph"]["svg"].startswith("<svg") and w.expr == "tanh(x1*w1 + x2*w2 + b)"
     moved = {**NEURON_POINT, "w1": 0.5}
     structure = w.state["structure"]
     w.values = moved
@@ -205,17 +205,17 @@ def test_the_widget_in_jupyterlab_round_trips_a_value_to_the_kernel(
     browser.execute_script("jupyterapp.commands.execute('notebook:run-all-cells')")
     widget = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, ".gg-explorer[data-ready]"))
     wait.until(lambda d: widget.find_elements(By.CSS_SELECTOR, "g.node[data-grad]"))
-    row = widget.find_element(By.CSS_SELECTOR, '[data-variable="w1"]')
-    assert float(row.find_element(By.CSS_SELECTOR, ".grad").get_attribute("data-grad")) == \
+    row = widget.find_element(By.CSS_SELECTOR, '.gg-ex-variable[data-variable="w1"]')
+    assert float(row.find_element(By.CSS_SELECTOR, ".gg-ex-grad").get_attribute("data-grad")) == \
         pytest.approx(neuron_grads(NEURON_POINT)["w1"], rel=1e-12)
     # The page changes x1; the kernel recomputes; the page shows the new gradient of w1.
-    box = row.find_element(By.CSS_SELECTOR, "input.value")
-    x1 = widget.find_element(By.CSS_SELECTOR, '[data-variable="x1"] input.value')
+    box = row.find_element(By.CSS_SELECTOR, ".gg-ex-value")
+    x1 = widget.find_element(By.CSS_SELECTOR, '.gg-ex-variable[data-variable="x1"] .gg-ex-value')
     browser.execute_script(
         "arguments[0].value = '1.25'; arguments[0].dispatchEvent(new Event('input'));", x1)
     want = neuron_grads({**NEURON_POINT, "x1": 1.25})
     wait.until(lambda d: math.isclose(float(row.find_element(
-        By.CSS_SELECTOR, ".grad").get_attribute("data-grad")), want["w1"], rel_tol=1e-12))
+        By.CSS_SELECTOR, ".gg-ex-grad").get_attribute("data-grad")), want["w1"], rel_tol=1e-12))
     assert box.get_attribute("value") == "-3"
     resources = browser.execute_script(
         "return performance.getEntriesByType('resource').map(e => e.name)")

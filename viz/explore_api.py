@@ -17,6 +17,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .dot import DrawOptions, guard_layout
 from .explore_model import (
     DEFAULT_LIMITS,
     ENGINE_LOCK,
@@ -26,16 +27,16 @@ from .explore_model import (
     Source,
     build,
     check_values,
-    edge_id,
     expression_source,
-    paths_payload,
-    values_payload,
 )
+from .explore_payload import paths_payload, values_payload
 from .explore_presets import Preset, registry
 from .explore_torch import compare_payload, torch_available
 from .expr import ExpressionError
-from .flipbook_writer import clean_svg, rule_of
-from .names import describe, op_node_name
+from .flipbook_writer import build_book, rule_of
+from .format import DIGITS
+from .layout import graph_payload
+from .scene import select_scene
 
 ROUTES = ("graph", "values", "paths", "torch")
 
@@ -51,8 +52,9 @@ class ExplorerAPI:
     def __init__(self, presets: Iterable[Preset] = (), limits: Limits = DEFAULT_LIMITS) -> None:
         self.presets = registry(presets)
         self.limits = limits
-        self._layouts: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+        self._layouts: OrderedDict[tuple[str, str], str] = OrderedDict()  # SVG by structure
         self._layout_lock = threading.Lock()
+        self._sources: dict[str, Source] = {}
 
     def presets_payload(self) -> list[dict[str, Any]]:
         """The presets the page's menu lists."""
@@ -87,7 +89,9 @@ class ExplorerAPI:
             if not isinstance(preset, str) or preset not in self.presets:
                 known = ", ".join(self.presets)
                 raise RefusedError(f"unknown preset {preset!r:.40}; known: {known}")
-            return self.presets[preset].source()
+            if preset not in self._sources:  # inspect.signature costs a tenth of a recompute
+                self._sources[preset] = self.presets[preset].source()
+            return self._sources[preset]
         if expression is None:
             raise RefusedError('the request needs "expr" (an expression) or "preset"')
         return expression_source(expression, self.limits)
@@ -102,43 +106,51 @@ class ExplorerAPI:
         """The drawing (laid out once per structure) with its metadata, and the numbers."""
         key = (built.source.key, built.structure)
         with self._layout_lock:
-            layout = self._layouts.get(key)
-            if layout is not None:
+            svg = self._layouts.get(key)
+            if svg is not None:
                 self._layouts.move_to_end(key)
-        if layout is None:
-            layout = self._layout(built)
+        graph = self._layout(built, svg)
+        if svg is None:
             with self._layout_lock:
-                self._layouts[key] = layout
+                self._layouts[key] = graph["svg"]
                 while len(self._layouts) > LAYOUT_CACHE_SIZE:
                     self._layouts.popitem(last=False)
         source = built.source
-        return {**layout, "title": source.title, "expr": source.expression,
-                "preset": source.preset, "torch": torch_available(),
-                "state": values_payload(built)}
+        return {"graph": graph, "rules": _rules(built), "title": source.title,
+                "expr": source.expression, "preset": source.preset,
+                "torch": torch_available(), "state": values_payload(built)}
 
-    def _layout(self, built: Built) -> dict[str, Any]:
-        from .dot import draw_dot
+    def _layout(self, built: Built, svg: str | None) -> dict[str, Any]:
+        """The GraphView's payload; Graphviz runs only when ``svg`` is None (a new structure).
 
+        Live values change every number's text, so the layout is made on a copy of the graph
+        whose numbers all read ``SIZING`` (as wide as a 4-digit number usually gets): every
+        later text fits its field and no node ever needs to move.
+        """
+        sized = build(built.source, built.values, self.limits)
         with ENGINE_LOCK:
-            drawing = draw_dot(built.root, collapse=built.source.collapse,
-                               max_nodes=self.limits.max_drawn)
-            nodes, edges = _metadata(built)
-        svg = clean_svg(drawing.pipe(format="svg", encoding="utf-8"))
-        return {"svg": svg, "nodes": nodes, "edges": edges}
+            steps = build_book(sized.root)
+            for node in sized.order:
+                node.data = SIZING
+            scene = select_scene(sized.root, collapse=built.source.collapse,
+                                 max_nodes=self.limits.max_drawn)
+            options = DrawOptions(digits=DIGITS)
+            if svg is None:
+                try:
+                    guard_layout(scene, options)  # a shape dot would take minutes on: refused
+                except ValueError as error:
+                    raise RefusedError(str(error)) from None
+            sizing = {node: SIZING for node in sized.order}
+            graph = graph_payload(scene, options, sizing, names=steps.names,
+                                  record_names=steps.record_names, svg=svg)
+        return graph
 
 
-def _metadata(built: Built) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Each node's name, op and kind, and each edge's ends, op and rule, for the page."""
-    variables = {leaf: name for name, leaf in built.leaves.items()}
-    nodes = []
-    edges = []
-    for node in built.order:
-        node_id = built.ids[node]
-        kind = "inner" if node._prev else ("variable" if node in variables else "constant")
-        nodes.append({"id": node_id, "name": describe(node), "label": node.label,
-                      "op": node._op, "kind": kind, "scope": node.scope})
-        for slot, parent in enumerate(node._prev):
-            edges.append({"id": edge_id(node_id, slot), "tail": built.ids[parent],
-                          "head": op_node_name(node_id), "child": node_id, "slot": slot,
-                          "op": node._op, "rule": rule_of(node._op)})
-    return nodes, edges
+#: The number every field is laid out with: ten characters, as wide as compact() writes
+#: anything but a three-digit exponent.
+SIZING = -0.0008888
+
+
+def _rules(built: Built) -> dict[str, str]:
+    """Each op's rule for people, by the op as nodes show it."""
+    return {node._op: rule_of(node._op) for node in built.order if node._prev}

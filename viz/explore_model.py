@@ -18,15 +18,11 @@ import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
 from engine import Value, topological_order
 
 from .expr import FUNCTIONS, MAX_LENGTH, ExpressionError, parse_expression
-from .flipbook_writer import rule_of
-from .format import compact
-from .names import describe, node_names
-from .paths import chain_rule_paths
+from .names import node_names
 from .scopes import Collapse
 
 #: A function source: takes one Value per variable (by keyword) and returns the output Value.
@@ -332,85 +328,3 @@ def engine_lock() -> Iterator[None]:
     """Hold ``ENGINE_LOCK`` (for walks over a built graph from another thread)."""
     with ENGINE_LOCK:
         yield
-
-
-def number(x: float) -> float | str:
-    """``x`` for JSON: a float, or ``"Infinity"``/``"-Infinity"``/``"NaN"`` (JSON has no
-    non-finite numbers; JavaScript's ``Number()`` reads these three strings back)."""
-    if math.isfinite(x):
-        return x
-    if math.isnan(x):
-        return "NaN"
-    return "Infinity" if x > 0 else "-Infinity"
-
-
-def variables_payload(built: Built) -> list[dict[str, Any]]:
-    """Each variable's name, value, grad, and a slider range around zero that holds the value."""
-    rows = []
-    for name in built.source.names:
-        x = built.values[name]
-        bound = max(5.0, 2.0 * math.ceil(abs(x)))
-        leaf = built.leaves.get(name)
-        grad = leaf.grad if leaf is not None else 0.0
-        rows.append({"name": name, "value": x, "grad": number(grad),
-                     "min": -bound, "max": bound, "step": bound / 500})
-    return rows
-
-
-def values_payload(built: Built) -> dict[str, Any]:
-    """The numbers of every node (data, grad) and edge (local derivative), keyed by the names
-    the drawing uses, plus the variables: what the page rewrites after a value changes."""
-    with ENGINE_LOCK:
-        nodes = {built.ids[n]: {"data": number(n.data), "grad": number(n.grad),
-                                "dataText": compact(n.data), "gradText": compact(n.grad)}
-                 for n in built.order}
-        edges = {}
-        for node in built.order:
-            if node._prev:
-                for slot, local in enumerate(node.local_grads()):
-                    edges[edge_id(built.ids[node], slot)] = {
-                        "local": number(local), "text": compact(local),
-                        "hover": edge_rule(node, slot, local)}
-    root = built.root
-    return {
-        "structure": built.structure,
-        "root": {"id": built.ids[root], "name": describe(root), "data": number(root.data),
-                 "grad": number(root.grad)},
-        "nodes": nodes,
-        "edges": edges,
-        "variables": variables_payload(built),
-    }
-
-
-def edge_rule(node: Value, slot: int, local: float) -> str:
-    """What hovering an edge shows: the op's rule for this parent, and its number here."""
-    parent = node._prev[slot]
-    rule = rule_of(node._op)
-    text = f"∂{describe(node)}/∂{describe(parent)} = {compact(local)}"
-    return f"{text}   ({node._op}: {rule})" if rule else text
-
-
-def edge_id(child_id: str, slot: int) -> str:
-    """The name of the edge from ``child``'s ``slot``-th parent into ``child``'s op."""
-    return f"{child_id}:{slot}"
-
-
-def paths_payload(built: Built, node_id: object, limit: int = 24) -> dict[str, Any]:
-    """d root / d node as the sum over chain-rule paths, listed up to ``limit`` routes."""
-    target = built.node(node_id)
-    with ENGINE_LOCK:
-        paths = chain_rule_paths(built.root, target, limit=limit)
-        routes = [{"nodes": [built.ids[n] for n in path.nodes],
-                   "factors": [number(f) for f in path.factors],
-                   "value": number(path.value), "text": path.text()}
-                  for path in paths.paths]
-        return {
-            "node": built.ids[target],
-            "name": describe(target),
-            "count": paths.count,
-            "listed": len(routes),
-            "total": number(paths.total),
-            "grad": number(target.grad),
-            "paths": routes,
-            "lines": paths.lines(),
-        }

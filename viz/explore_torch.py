@@ -13,7 +13,8 @@ from typing import Any
 
 from engine.eager import op_of
 
-from .explore_model import ENGINE_LOCK, Built, number
+from .explore_model import ENGINE_LOCK, Built
+from .explore_payload import number
 
 #: torch's float64 gradient should agree with the engine's to rounding.
 RTOL = 1e-9

@@ -17,7 +17,7 @@ from engine import Value
 
 from .explore_api import ExplorerAPI
 from .explore_model import GraphFunction, RefusedError
-from .explore_page import asset, widget_module
+from .explore_page import widget_css, widget_module
 from .explore_presets import Preset
 from .expr import ExpressionError
 from .paths import ChainRulePaths, chain_rule_paths
@@ -62,7 +62,7 @@ def explorer_class() -> type:
         """The live explorer in a notebook; see ``viz.explore``."""
 
         _esm = widget_module()
-        _css = asset("explorer.css")
+        _css = widget_css()
         expr = traitlets.Unicode("").tag(sync=True)
         values = traitlets.Dict().tag(sync=True)
         graph = traitlets.Dict().tag(sync=True)

@@ -23,8 +23,8 @@ from .progress import Progress
 from .scene import select_scene
 from .trace import format_update, fresh_steps
 
-__all__ = ["MAX_STEPS", "Flipbook", "build_flipbook", "clean_svg", "page_html", "rule_of",
-           "write_flipbook"]
+__all__ = ["MAX_STEPS", "Flipbook", "StepBook", "build_book", "build_flipbook", "clean_svg",
+           "page_html", "rule_of", "write_flipbook"]
 
 #: Past this many steps a page is too long to step through (each step is about 1 kB of text).
 MAX_STEPS = 2000
@@ -79,16 +79,49 @@ def build_flipbook(root: Value, *, quiz: bool = True, digits: int = DIGITS) -> F
         ValueError: more than ``MAX_STEPS`` steps, or a graph whose shape dot would lay out
             for minutes (``viz.cost``); both at once, before any work.
     """
-    order, steps = fresh_steps(root)
-    if len(steps) > MAX_STEPS:
-        raise ValueError(
-            f"the graph has {len(steps)} backward steps, more than the {MAX_STEPS} a flipbook "
-            "holds; step through a smaller graph (one neuron, one sample)"
-        )
     scene = select_scene(root)
+    total = sum(1 for node in scene.order if node._prev)
+    _check_steps(total)
     options = DrawOptions(digits=digits)
     cost, _ = guard_layout(scene, options)  # refuse a shape dot would take minutes on, at once
-    progress = Progress("steps", len(steps) + 2)
+    progress = Progress("steps", total + 2)
+    steps = build_book(root, digits=digits, progress=progress)
+    with progress.waiting(f"laying out {cost.nodes} nodes with dot"):
+        graph = graph_payload(scene, options, steps.sizing, names=steps.names,
+                              record_names=steps.record_names)
+    progress.advance(1, "done")
+    progress.close()
+    return Flipbook(graph, steps.book, quiz and bool(steps.book["steps"]))
+
+
+@dataclass(frozen=True)
+class StepBook:
+    """The steps as data (``build_book``) and what laying them out needs.
+
+    Attributes:
+        book: the JSON the stepper reads (see ``Flipbook.book``).
+        sizing: each node's widest grad over the steps (``viz.layout.widest_grads``).
+        record_names: the names written in the records of unlabelled nodes.
+        names: each node's name in text.
+    """
+
+    book: dict[str, Any]
+    sizing: dict[Value, float | None]
+    record_names: dict[Value, str]
+    names: dict[Value, str]
+
+
+def build_book(root: Value, *, digits: int = DIGITS,
+               progress: Progress | None = None) -> StepBook:
+    """The steps of ``root``'s backward as data, and no layout: what ``build_flipbook`` lays
+    out once, and what the live explorer rebuilds after every value change (same graph, new
+    numbers) without running Graphviz. The graph's ``.grad`` values are left as they were.
+
+    Raises:
+        ValueError: more than ``MAX_STEPS`` steps.
+    """
+    order, steps = fresh_steps(root)
+    _check_steps(len(steps))
     names = text_names(order)
     ids = node_names(order)
     uses = Counter(parent for node in order for parent in node._prev)
@@ -109,9 +142,10 @@ def build_flipbook(root: Value, *, quiz: bool = True, digits: int = DIGITS) -> F
             learn(update.parent, update.after, step.index)
             uses[update.parent] -= 1
         records.append(_step_record(root, step, names, ids, uses, digits))
-        if step.index % 50 == 0:
+        if progress is not None and step.index % 50 == 0:
             progress.advance(50)
-    progress.advance(len(steps) % 50)
+    if progress is not None:
+        progress.advance(len(steps) % 50)
     if not steps:
         learn(root, 1.0, 0)
 
@@ -120,8 +154,6 @@ def build_flipbook(root: Value, *, quiz: bool = True, digits: int = DIGITS) -> F
     # The text names every node it speaks of; so does the drawing, inside the scope's box.
     record_names = {node: short_name(names[node]) for node in order
                     if node._prev and not node.label}
-    with progress.waiting(f"laying out {cost.nodes} nodes with dot"):
-        graph = graph_payload(scene, options, sizing, names=names, record_names=record_names)
     leaves = reading_leaves(root, order)
     book: dict[str, Any] = {
         "root": ids[root],
@@ -133,9 +165,15 @@ def build_flipbook(root: Value, *, quiz: bool = True, digits: int = DIGITS) -> F
         "rtol": QUIZ_RTOL,
         "atol": QUIZ_ATOL,
     }
-    progress.advance(1, "done")
-    progress.close()
-    return Flipbook(graph, book, quiz and bool(steps))
+    return StepBook(book, sizing, record_names, names)
+
+
+def _check_steps(total: int) -> None:
+    if total > MAX_STEPS:
+        raise ValueError(
+            f"the graph has {total} backward steps, more than the {MAX_STEPS} a flipbook "
+            "holds; step through a smaller graph (one neuron, one sample)"
+        )
 
 
 def write_flipbook(

@@ -23,7 +23,7 @@ from urllib.parse import urlencode, urlsplit
 
 from .explore_api import ExplorerAPI
 from .explore_model import DEFAULT_LIMITS, Limits
-from .explore_page import ASSETS, asset, page_html
+from .explore_page import STYLESHEETS, page_html, page_script, stylesheet
 from .explore_presets import Preset
 from .explore_torch import torch_available
 from .expr import ExpressionError, parse_variables
@@ -53,6 +53,8 @@ class ExplorerServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], api: ExplorerAPI,
                  start: Mapping[str, Any] | None = None, *, check_host: bool = True,
                  verbose: bool = False) -> None:
+        if ":" in address[0]:  # an IPv6 address such as ::1
+            self.address_family = socket.AF_INET6
         super().__init__(address, _Handler)
         self.api = api
         self.start = dict(start or {"preset": "neuron"})
@@ -63,7 +65,8 @@ class ExplorerServer(ThreadingHTTPServer):
     def url(self) -> str:
         """``http://host:port/`` of the running server."""
         host, port = self.server_address[:2]
-        return f"http://{host!s}:{port}/"
+        host = f"[{host!s}]" if ":" in str(host) else str(host)
+        return f"http://{host}:{port}/"
 
     def allowed_hosts(self) -> set[str]:
         """Host headers accepted on loopback: the names of this machine (DNS rebinding guard)."""
@@ -95,9 +98,10 @@ class _Handler(BaseHTTPRequestHandler):
         if path in ("/", "/index.html"):
             body = page_html(self.server.start, self.server.api.presets_payload()).encode()
             self._send(200, body, "text/html; charset=utf-8")
-        elif path.startswith("/static/") and path[len("/static/"):] in ASSETS:
-            name = path[len("/static/"):]
-            self._send(200, asset(name).encode(), ASSETS[name])
+        elif path == "/app.js":
+            self._send(200, page_script().encode(), "text/javascript; charset=utf-8")
+        elif path.startswith("/static/") and path[len("/static/"):] in STYLESHEETS:
+            self._send(200, stylesheet(path[len("/static/"):]).encode(), "text/css; charset=utf-8")
         elif path == "/api/presets":
             self._json(200, {"presets": self.server.api.presets_payload()})
         else:

@@ -1,25 +1,54 @@
-// The live explorer: controls, live numbers, edge rules, chain-rule paths and the torch
-// comparison over one graph drawn by Python. Shared by the served page (explorer-page.js) and
-// the notebook widget (explorer-widget.js); each gives it a backend that answers the requests
-// of viz.explore_api: graph, values, paths, torch. It looks everything up inside its own root
-// element, so several explorers can live on one page (a notebook).
-"use strict";
+// The live explorer: variables, live numbers, edge rules, chain-rule paths and the torch
+// comparison over ONE graph laid out by Python, shown and stepped by the shared front end
+// (GraphView through Stepper). Shared by the served page (explorer_page.js) and the notebook
+// widget (explorer_widget.js), each giving it a backend that answers viz.explore_api's
+// requests: graph, values, paths, torch. Everything is found inside its own root element, by
+// gg-* class, so several explorers can share one page (a notebook).
 
-function createExplorer(root, backend, options) {
-  const $ = (name) => root.querySelector(`[data-part="${name}"]`);
-  const parts = {
-    expr: $("expr"), draw: $("draw"), preset: $("preset"), error: $("error"),
-    variables: $("variables"), graph: $("graph"), title: $("title"), edge: $("edge-info"),
-    paths: $("paths"), compare: $("compare"), torch: $("torch"), share: $("share"),
-    output: $("output"),
-  };
-  const onChange = (options && options.onChange) || (() => {});
-  let graph = null;          // the last /api/graph reply: svg, nodes, edges, state
-  let source = {};           // {expr} or {preset}
-  let values = {};           // name -> number
-  let selected = null;       // the node whose chain-rule paths are shown
+import { Stepper } from "./stepper.js";
+
+const EXPLORER_HTML = `
+<div class="gg-ex-toolbar">
+  <select class="gg-ex-preset" aria-label="preset"><option value="">expression</option></select>
+  <input class="gg-ex-expr" type="text" spellcheck="false" aria-label="expression"
+         placeholder="tanh(a*b + c)">
+  <button class="gg-ex-draw" type="button">Draw</button>
+  <a class="gg-ex-share" href="?">link to this graph</a>
+</div>
+<div class="gg-ex-error" role="alert" hidden></div>
+<h2 class="gg-ex-title"></h2>
+<div class="gg-ex-body">
+  <div class="gg-ex-side">
+    <div class="gg-ex-variables"></div>
+    <p class="gg-ex-output"></p>
+    <button class="gg-ex-compare" type="button">Compare with PyTorch</button>
+    <div class="gg-ex-torch"></div>
+  </div>
+  <div class="gg-ex-main">
+    <div class="gg-ex-info">
+      <div class="gg-ex-edge">Hover an edge to see its op's rule and numbers.</div>
+      <div class="gg-ex-paths">Click a node to see its gradient as a sum over chain-rule paths.</div>
+    </div>
+    <div class="gg-ex-stepper"></div>
+  </div>
+</div>
+`;
+
+export function createExplorer(root, backend, options = {}) {
+  root.classList.add("gg-explorer");
+  root.innerHTML = EXPLORER_HTML;
+  const $ = (name) => root.querySelector(".gg-ex-" + name);
+  const parts = {};
+  for (const name of ["expr", "draw", "preset", "error", "variables", "title", "edge", "paths",
+                      "compare", "torch", "share", "output", "stepper"]) parts[name] = $(name);
+  const onChange = options.onChange || (() => {});
+  let graph = null;      // the last graph reply: {graph (GraphView's), edges, title, ..., state}
+  let state = null;      // the last numbers: {structure, nodes, edges, variables, book, root}
+  let stepper = null;
+  let source = {};       // {expr} or {preset}
+  let values = {};       // name -> number
+  let selected = null;   // the node whose chain-rule paths are shown
   let inFlight = false, queued = false;
-  const toNumber = (x) => (typeof x === "number" ? x : Number(x));
 
   function showError(message) {
     parts.error.textContent = message || "";
@@ -30,41 +59,21 @@ function createExplorer(root, backend, options) {
     return backend(route, Object.assign({}, source, { values: values }, extra || {}));
   }
 
-  // --- the drawing -----------------------------------------------------------------------------
-
-  function svgGroups(kind) {  // title text -> list of <g class=kind> in document order
-    const found = new Map();
-    for (const g of parts.graph.querySelectorAll(`g.${kind}`)) {
-      const title = g.querySelector("title");
-      if (!title) continue;
-      const key = title.textContent;
-      if (!found.has(key)) found.set(key, []);
-      found.get(key).push(g);
-    }
-    return found;
-  }
+  // --- the drawing, through the shared stepper ------------------------------------------------
 
   function mount(reply) {
     graph = reply;
     source = reply.preset ? { preset: reply.preset } : { expr: reply.expr };
-    parts.graph.innerHTML = reply.svg;
-    const nodes = svgGroups("node"), edges = svgGroups("edge");
-    graph.nodeG = new Map();
-    for (const node of reply.nodes) {
-      const g = nodes.get(node.id);
-      if (g) { graph.nodeG.set(node.id, g[0]); g[0].dataset.node = node.id; }
-    }
-    graph.edgeG = new Map();
-    for (const edge of reply.edges) {
-      const list = edges.get(edge.tail + "->" + edge.head);
-      const g = list && list.shift();
-      if (g) { graph.edgeG.set(edge.id, g); g.dataset.edge = edge.id; }
-    }
-    graph.edgeById = new Map(reply.edges.map((e) => [e.id, e]));
-    graph.nameOf = new Map(reply.nodes.map((n) => [n.id, n.name]));
+    parts.stepper.replaceChildren();
+    stepper = new Stepper(parts.stepper, reply.graph, reply.state.book,
+                          { quiz: true, keys: root });
+    const svg = stepper.view.container;
+    svg.addEventListener("mouseover", onHover);
+    svg.addEventListener("click", onClick);
     parts.title.textContent = reply.title;
-    if (parts.expr !== document.activeElement || reply.expr) {
-      parts.expr.value = reply.expr || (presetOf(reply.preset) || {}).expression || "";
+    if (document.activeElement !== parts.expr || reply.expr) {
+      const preset = presetOf(reply.preset);
+      parts.expr.value = reply.expr || (preset ? preset.expression : "");
     }
     parts.preset.value = reply.preset || "";
     buildVariables(reply.state.variables);
@@ -74,50 +83,50 @@ function createExplorer(root, backend, options) {
     parts.compare.disabled = !reply.torch;
     parts.compare.title = reply.torch ? "" : "torch is not installed";
     selected = null;
-    apply(reply.state);
+    apply(reply.state, true);
+    stepper.go(stepper.total);  // live numbers are the final grads: start at the end
   }
 
-  function setText(g, prefix, text) {  // rewrite the record field that starts with prefix
-    for (const t of g.querySelectorAll("text")) {
-      if (t.textContent.startsWith(prefix)) { t.textContent = prefix + text; return; }
+  function apply(next, first) {
+    state = next;
+    const view = stepper.view;
+    const data = {};
+    for (const [id, n] of Object.entries(next.nodes)) {
+      data[id] = n.dataText;
+      const node = view.graph.nodes[id];
+      if (node && node.tooltip) node.tooltip = node.tooltip.replace(/data = [^,]*,/, `data = ${n.data},`);
+      const g = view.element(id);
+      if (g) { g.dataset.data = String(n.data); g.dataset.grad = String(n.grad); }
     }
-  }
-
-  function apply(state) {
-    for (const [id, n] of Object.entries(state.nodes)) {
-      const g = graph.nodeG.get(id);
-      if (!g) continue;
-      setText(g, "data ", n.dataText);
-      setText(g, "grad ", n.gradText);
-      g.dataset.data = String(n.data);
-      g.dataset.grad = String(n.grad);
-      const tip = g.querySelector("a");
-      if (tip) tip.setAttribute("xlink:title", `${graph.nameOf.get(id)}: data = ${n.data}, grad = ${n.grad}`);
-    }
-    for (const [id, e] of Object.entries(state.edges)) {
-      const g = graph.edgeG.get(id);
-      if (!g) continue;
-      const label = g.querySelector("text");
+    view.setData(data);
+    for (const [id, e] of Object.entries(next.edges)) {
+      const g = view.element(id);
+      const label = g && g.querySelector("text");
       if (label) label.textContent = e.text;
-      g.dataset.local = String(e.local);
-      g.dataset.hover = e.hover;
+      if (g) g.dataset.local = String(e.local);
     }
-    graph.state = state;
-    for (const v of state.variables) {
-      const row = parts.variables.querySelector(`[data-variable="${CSS.escape(v.name)}"]`);
+    if (!first) stepper.setBook(next.book);
+    for (const v of next.variables) {
+      const row = rowOf(v.name);
       if (!row) continue;
-      const cell = row.querySelector(".grad");
-      cell.textContent = String(v.grad);
+      const cell = row.querySelector(".gg-ex-grad");
+      cell.textContent = v.gradText;
       cell.dataset.grad = String(v.grad);
+      cell.title = String(v.grad);
     }
-    parts.output.textContent = `${state.root.name} = ${state.root.data}`;
-    parts.output.dataset.data = String(state.root.data);
+    parts.output.textContent = `${next.root.name} = ${next.root.data}`;
+    parts.output.dataset.data = String(next.root.data);
     if (selected !== null) showPaths(selected);
     updateShare();
-    onChange(state);
+    onChange(next);
   }
 
   // --- variables -------------------------------------------------------------------------------
+
+  function rowOf(name) {
+    for (const row of parts.variables.children) if (row.dataset.variable === name) return row;
+    return null;
+  }
 
   function buildVariables(rows) {
     parts.variables.replaceChildren();
@@ -125,20 +134,21 @@ function createExplorer(root, backend, options) {
     for (const v of rows) {
       values[v.name] = v.value;
       const row = document.createElement("div");
-      row.className = "variable";
+      row.className = "gg-ex-variable";
       row.dataset.variable = v.name;
       const name = document.createElement("label");
       name.textContent = v.name;
       const box = document.createElement("input");
-      box.type = "number"; box.step = "any"; box.value = String(v.value); box.className = "value";
+      Object.assign(box, { type: "number", step: "any", value: String(v.value),
+                           className: "gg-ex-value" });
       box.setAttribute("aria-label", v.name);
       const slider = document.createElement("input");
-      slider.type = "range"; slider.className = "slider";
-      slider.min = String(v.min); slider.max = String(v.max); slider.step = String(v.step);
+      Object.assign(slider, { type: "range", className: "gg-ex-slider", min: String(v.min),
+                              max: String(v.max), step: String(v.step) });
       slider.value = String(v.value);
       slider.setAttribute("aria-label", v.name + " slider");
       const grad = document.createElement("span");
-      grad.className = "grad"; grad.title = "the output's gradient with respect to " + v.name;
+      grad.className = "gg-ex-grad";
       box.addEventListener("input", () => {
         const x = Number(box.value);
         if (box.value.trim() === "" || !Number.isFinite(x)) return;
@@ -166,8 +176,8 @@ function createExplorer(root, backend, options) {
     try {
       const [status, reply] = await request("values");
       if (status !== 200) showError(reply.error);
-      else if (reply.structure !== graph.state.structure) await draw();
-      else { showError(""); apply(reply); }
+      else if (reply.structure !== state.structure) await draw();
+      else { showError(""); apply(reply, false); }
     } finally {
       inFlight = false;
       if (queued) { queued = false; recompute(); }
@@ -189,34 +199,34 @@ function createExplorer(root, backend, options) {
     return true;
   }
 
-  // --- hover, click, compare -------------------------------------------------------------------
+  // --- hover an edge, click a node, compare with torch ------------------------------------------
 
-  parts.graph.addEventListener("mouseover", (event) => {
-    const g = event.target.closest("g.edge");
-    if (!g || !g.dataset.edge || !graph) return;
-    parts.edge.textContent = g.dataset.hover;
-    parts.edge.dataset.edge = g.dataset.edge;
-  });
+  function onHover(event) {
+    const g = event.target.closest && event.target.closest("g.edge");
+    if (!g || !state || !state.edges[g.id]) return;
+    parts.edge.textContent = state.edges[g.id].hover;
+    parts.edge.dataset.edge = g.id;
+  }
 
-  parts.graph.addEventListener("click", (event) => {
-    const g = event.target.closest("g.node");
-    if (!g || !g.dataset.node) return;
+  function onClick(event) {
+    const g = event.target.closest && event.target.closest("g.node");
+    if (!g || !state) return;
+    const id = g.id.endsWith("op") ? g.id.slice(0, -2) : g.id;
+    if (!state.nodes[id]) return;
     event.preventDefault();
-    selected = g.dataset.node;
-    showPaths(selected);
-  });
+    selected = id;
+    showPaths(id);
+  }
 
   async function showPaths(node) {
     const [status, reply] = await request("paths", { node: node });
     if (status !== 200) { parts.paths.textContent = reply.error; return; }
-    for (const g of graph.nodeG.values()) g.classList.toggle("selected", g.dataset.node === node);
-    parts.paths.replaceChildren();
+    stepper.view.setFocus([node], [], "gg-ex-selected");
     const list = document.createElement("pre");
     list.textContent = reply.lines.join("\n");
-    parts.paths.append(list);
-    parts.paths.dataset.node = node;
-    parts.paths.dataset.total = String(reply.total);
-    parts.paths.dataset.grad = String(reply.grad);
+    parts.paths.replaceChildren(list);
+    Object.assign(parts.paths.dataset, { node: node, total: String(reply.total),
+                                         grad: String(reply.grad) });
   }
 
   parts.compare.addEventListener("click", async () => {
@@ -227,12 +237,15 @@ function createExplorer(root, backend, options) {
       return;
     }
     const table = document.createElement("table");
-    table.innerHTML = "<caption></caption><thead><tr><th>variable</th><th>glassgrad</th>" +
-      "<th>torch " + reply.version + "</th></tr></thead><tbody></tbody>";
-    table.caption.textContent = (reply.ok ? "agree" : "DISAGREE") +
-      ` (largest relative difference ${reply.max_rel_error})`;
+    table.createCaption().textContent = (reply.ok ? "torch agrees" : "torch DISAGREES") +
+      ` (largest relative difference ${reply.max_rel_error}, torch ${reply.version})`;
+    const head = table.createTHead().insertRow();
+    for (const text of ["variable", "glassgrad grad", "torch grad"]) {
+      head.appendChild(document.createElement("th")).textContent = text;
+    }
+    const body = table.createTBody();
     for (const v of reply.variables) {
-      const row = table.tBodies[0].insertRow();
+      const row = body.insertRow();
       row.dataset.variable = v.name;
       for (const text of [v.name, String(v.engine), String(v.torch)]) {
         row.insertCell().textContent = text;
@@ -249,7 +262,8 @@ function createExplorer(root, backend, options) {
 
   for (const p of options.presets || []) {
     const option = document.createElement("option");
-    option.value = p.key; option.textContent = p.title;
+    option.value = p.key;
+    option.textContent = p.title;
     parts.preset.append(option);
   }
   parts.preset.addEventListener("change", () => {
@@ -259,64 +273,39 @@ function createExplorer(root, backend, options) {
   parts.expr.addEventListener("keydown", (e) => { if (e.key === "Enter") drawExpression(); });
 
   function drawExpression() {
-    const text = parts.expr.value;
     const preset = presetOf(source.preset);
-    if (preset && preset.expression === text) return draw(source, values);
-    return draw({ expr: text }, Object.assign({}, values));
+    if (preset && preset.expression === parts.expr.value) return draw(source, values);
+    return draw({ expr: parts.expr.value }, Object.assign({}, values));
   }
 
   function query() {
     const q = new URLSearchParams();
-    if (source.preset) q.set("preset", source.preset); else q.set("expr", source.expr || "");
+    if (source.preset) q.set("preset", source.preset);
+    else q.set("expr", source.expr || "");
     for (const [name, x] of Object.entries(values)) q.set(name, String(x));
-    return q.toString();
+    return "?" + q.toString();
   }
 
   function updateShare() {
-    if (!parts.share) return;
-    parts.share.href = "?" + query();
-    if (options.updateLocation) history.replaceState(null, "", "?" + query());
+    parts.share.href = query();
+    if (options.updateLocation) history.replaceState(null, "", query());
   }
 
   return {
     draw: draw,
-    recompute: recompute,
-    get state() { return graph ? graph.state : null; },
+    mount: mount,
+    apply: (next) => apply(next, false),
+    get state() { return state; },
     get values() { return Object.assign({}, values); },
-    setValues(newValues) {  // from outside (the kernel): new numbers, same graph if it can be
+    get stepper() { return stepper; },
+    setValues(newValues) {  // from outside (the kernel): new numbers, same graph
       Object.assign(values, newValues);
       for (const [name, x] of Object.entries(newValues)) {
-        const row = parts.variables.querySelector(`[data-variable="${CSS.escape(name)}"]`);
-        if (row) { row.querySelector(".value").value = String(x); row.querySelector(".slider").value = String(x); }
+        const row = rowOf(name);
+        if (!row) continue;
+        row.querySelector(".gg-ex-value").value = String(x);
+        row.querySelector(".gg-ex-slider").value = String(x);
       }
     },
-    mount: mount,
-    apply: apply,
   };
 }
-
-// The explorer's markup, filled into a root element (the page's <main>, the widget's el).
-const EXPLORER_HTML = `
-<div class="gg-toolbar">
-  <select data-part="preset" aria-label="preset"><option value="">expression</option></select>
-  <input data-part="expr" type="text" spellcheck="false" aria-label="expression"
-         placeholder="tanh(a*b + c)">
-  <button data-part="draw" type="button">Draw</button>
-  <a data-part="share" href="?">link to this graph</a>
-</div>
-<div data-part="error" class="gg-error" role="alert" hidden></div>
-<h2 data-part="title" class="gg-title"></h2>
-<div class="gg-body">
-  <div class="gg-side">
-    <div data-part="variables" class="gg-variables"></div>
-    <p data-part="output" class="gg-output"></p>
-    <button data-part="compare" type="button">Compare with PyTorch</button>
-    <div data-part="torch" class="gg-torch"></div>
-  </div>
-  <div data-part="graph" class="gg-graph"></div>
-</div>
-<div class="gg-info">
-  <div data-part="edge-info" class="gg-edge"></div>
-  <div data-part="paths" class="gg-paths"></div>
-</div>
-`;

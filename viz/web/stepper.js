@@ -154,7 +154,7 @@ export class Stepper {
     if (keys === this.root && !this.root.hasAttribute("tabindex")) this.root.tabIndex = 0;
     keys.addEventListener("keydown", (e) => {
       const t = e.target;
-      if (t instanceof HTMLInputElement && (t.type === "text" || t.type === "range")) return;
+      if (t instanceof HTMLInputElement && ["text", "range", "number"].includes(t.type)) return;
       if (e.key === "ArrowRight") { if (!this.asking) this.go(this.position + 1); }
       else if (e.key === "ArrowLeft") this.go(this.position - 1);
       else if (e.key === "Home") this.go(0);
@@ -222,6 +222,17 @@ export class Stepper {
       const first = this.quizInputs.querySelector("input");
       if (first) first.focus();
     }
+  }
+
+  /** The same steps with new numbers (the explorer, after a value changes): the leaf table's
+   *  values and every frame's grads are rewritten at the current position. */
+  setBook(book) {
+    this.book = book;
+    const data = new Map(book.leaves.map((leaf) => [leaf.node, leaf.data]));
+    for (const row of this.rows) {
+      if (data.has(row.dataset.node)) row.children[1].textContent = data.get(row.dataset.node);
+    }
+    this.render();
   }
 
   go(k) {
