@@ -1,4 +1,12 @@
-"""engine.jit's code generator: a recorded graph written out as straight-line Python source."""
+"""engine.jit's code generator: a recorded graph written out as straight-line Python source.
+
+Two passes. ``plan`` makes one record per node (its name, op, parents, whether a wanted gradient
+flows through it, whether its value is written into its user's line); ``_Emitter`` writes the
+forward lines, then the backward lines, from those records. Every op's code comes from its row
+in ``engine.ops``: its forward and its rule are read once per op on holes (``symbolic.Template``)
+and filled with each node's operand names, so the code does the eager engine's float
+operations in the eager engine's order.
+"""
 
 from __future__ import annotations
 
@@ -6,29 +14,44 @@ import keyword
 import re
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from functools import lru_cache
+from typing import Any
 
 from . import ops
 from .eager import op_of
-from .symbolic import SCALAR_HELPERS, batch_helpers, literal
+from .symbolic import (
+    ATOM,
+    BATCH,
+    SCALAR,
+    SCALAR_HELPERS,
+    SUM,
+    Code,
+    Template,
+    as_code,
+    batch_helpers,
+    literal,
+)
 from .value import Value
+
+__all__ = ["NAMESPACE", "Generated", "JitError", "Program", "batch_namespace", "generate",
+           "identifier", "literal", "plan"]
 
 #: The compiled program: called with the data of every input (in order), it yields the output's
 #: value, then, when resumed, the tuple of d output / d input for the inputs that want a gradient.
 Program = Callable[[Sequence[float]], Generator[object, None, None]]
-
-
-class JitError(ValueError):
-    """A graph that ``engine.jit`` cannot turn into code (an op it has no template for)."""
-
 
 #: The globals the scalar code runs with: the engine's own IEEE-safe helpers, nothing else.
 NAMESPACE = SCALAR_HELPERS
 
 
 def batch_namespace() -> dict[str, object]:
-    """The globals of the batch code (``symbolic.batch_helpers``)."""
+    """The globals of the batch code: NumPy helpers with the scalar helpers' IEEE answers
+    (``symbolic.batch_helpers``; imports NumPy)."""
     return batch_helpers()
+
+
+class JitError(ValueError):
+    """A graph that ``engine.jit`` cannot turn into code (an op that is not in the table)."""
 
 
 @dataclass(frozen=True)
@@ -82,16 +105,6 @@ def identifier(label: str) -> str:
     return text
 
 
-def _pow_exponent(node: Value) -> float:
-    """The number n of a ``x ** n`` node, read from its rule (the op string rounds n for show)."""
-    found = op_of(node._grad_fn)
-    if found is not None and found[0] is ops.POW_NUMBER:
-        return float(found[1][0])
-    raise JitError(
-        f"engine.jit cannot read the exponent of the {node._op!r} node {_describe(node)}"
-    )
-
-
 def _describe(node: Value) -> str:
     parts = [f"data={node.data!r}"]
     if node.label:
@@ -101,124 +114,99 @@ def _describe(node: Value) -> str:
     return f"({', '.join(parts)})"
 
 
-def op_kind(node: Value) -> str:
-    """``"+"``, ``"*"``, ``"**n"``, ``"**"``, ``"exp"``, ... for a node made by an engine op.
+# --- each op's code, read once per op and parameters --------------------------------------------
 
-    Raises:
-        JitError: the node's rule is not one of the engine's (a custom op, or a jitted call
-            inside a function being jitted).
+
+@dataclass(frozen=True)
+class OpCode:
+    """An op's forward and rule read on holes: the inputs are holes 0..n-1, the output hole n,
+    the upstream gradient hole n + 1.
+
+    Attributes:
+        forward: the value from the inputs.
+        forward_reads: how many times the forward reads each input.
+        grads: per input, what its gradient gains.
+        grad_reads: per input, the holes its gain reads.
+        passes: per input, the gain is the upstream gradient itself (an add).
     """
+
+    forward: Template
+    forward_reads: tuple[int, ...]
+    grads: tuple[Template, ...]
+    grad_reads: tuple[frozenset[int], ...]
+    passes: tuple[bool, ...]
+
+
+def op_code(op: ops.Op, params: tuple[Any, ...], batch: bool) -> OpCode:
+    """``op`` read once as code with holes (cached: one reading per op, parameters, flavour).
+
+    The parameters are cached by ``repr``, which tells -0.0 from 0.0 (they are equal keys).
+    """
+    return _op_code(op, tuple(repr(float(p)) for p in params), batch)
+
+
+@lru_cache(maxsize=256)
+def _op_code(op: ops.Op, shown: tuple[str, ...], batch: bool) -> OpCode:
+    params = tuple(float(p) for p in shown)
+    m = BATCH if batch else SCALAR
+    n = len(op.inputs)
+    holes = [Code.hole(k, batch) for k in range(n + 2)]
+    forward = as_code(ops.call_forward(op, m, holes[:n], params), batch)
+    gains = [as_code(item, batch)
+             for item in ops.call_grads(op, m, holes[:n], holes[n], holes[n + 1], params)]
+    return OpCode(
+        forward=Template(forward),
+        forward_reads=tuple(forward.reads.count(k) for k in range(n)),
+        grads=tuple(Template(gain) for gain in gains),
+        grad_reads=tuple(frozenset(r for r in gain.reads if isinstance(r, int)) for gain in gains),
+        passes=tuple(gain.text == holes[n + 1].text for gain in gains),
+    )
+
+
+def _op_of(node: Value) -> tuple[ops.Op, tuple[Any, ...]]:
     found = op_of(node._grad_fn)
     if found is not None:
-        return "**n" if found[0] is ops.POW_NUMBER else found[0].name
+        return found
     hint = (
         " (a call of a jitted function: jit the outer function only, or call the inner one "
         "eagerly)" if node._op.startswith("jit") else ""
     )
+    known = ", ".join(dict.fromkeys(op.torch for op in ops.TABLE))
     raise JitError(
         f"engine.jit has no code for the op {node._op!r} of node {_describe(node)}{hint}; "
-        "it compiles +, *, ** (by a number or a Value), exp, log, tanh, sigmoid, relu and "
-        "everything built from them"
+        f"it compiles the ops of engine.ops ({known}) and everything built from them"
     )
 
 
-# How tightly an expression binds, to parenthesise it only where Python would regroup it.
-_LOOSE, _SUM, _PRODUCT, _ATOM = 0, 1, 2, 3
+# --- the plan: one record per node ---------------------------------------------------------------
 
 
-class _Expr(NamedTuple):
-    text: str
-    level: int
-    depth: int = 0  # operators nested in it: the parser and compiler recurse on them
+@dataclass(eq=False, slots=True)
+class NodePlan:
+    """What the code does with one node of the graph.
 
-
-#: An inlined expression deeper than this gets a line of its own, and a gradient with more terms
-#: is summed over several lines (``dx = dx + ...``, the same order): Python's parser and
-#: compiler recurse into nested expressions and stop at a few hundred or thousand levels.
-MAX_DEPTH = 40
-
-
-def _operand(expr: _Expr, level: int, right: bool) -> str:
-    """``expr`` as an operand of a left-associative operator of ``level``: the right operand
-    of an equal level keeps its parentheses, so ``a + (b + c)`` is never regrouped."""
-    if expr.level > level or (expr.level == level and not right):
-        return expr.text
-    return f"({expr.text})"
-
-
-def _forward(kind: str, node: Value, a: _Expr, b: _Expr, batch: bool) -> _Expr:
-    """A node's value from its parents' expressions, the same float operations as the op
-    (``batch``: the same operations element-wise, through the batch helpers)."""
-    depth = max(a.depth, b.depth) + 1
-    if kind == "+":
-        return _Expr(f"{_operand(a, _SUM, False)} + {_operand(b, _SUM, True)}", _SUM, depth)
-    if kind == "*":
-        text = f"{_operand(a, _PRODUCT, False)} * {_operand(b, _PRODUCT, True)}"
-        return _Expr(text, _PRODUCT, depth)
-    if kind == "**n":
-        return _Expr(f"_power({a.text}, {literal(_pow_exponent(node))})", _ATOM, depth)
-    if kind == "**":
-        return _Expr(f"_power({a.text}, {b.text})", _ATOM, depth)
-    if kind == "relu":
-        if batch:
-            return _Expr(f"_where({a.text} <= 0.0, 0.0, {a.text})", _ATOM, depth)
-        return _Expr(f"0.0 if {a.text} <= 0.0 else {a.text}", _LOOSE, depth)
-    return _Expr(f"_{kind}({a.text})", _ATOM, depth)  # exp, log, tanh, sigmoid
-
-
-def _local(kind: str, node: Value, out: str, a: str, b: str, k: int, batch: bool) -> str | None:
-    """d node / d parent k as an expression, the same float operations as the engine's rule.
-
-    The result is multiplied on the right by the upstream gradient (``expr * dout``), so an
-    expression that binds looser than ``*`` comes in parentheses. ``None`` means exactly 1.0,
-    whose product with the upstream gradient is that gradient unchanged. With ``batch``, the
-    rules that branch (``**`` at 0, relu) choose element by element with ``_where``.
+    Attributes:
+        node: the node.
+        name: the Python name of its value, or a literal for a constant leaf.
+        parents: the parents' positions in the plan, in argument order.
+        code: the op's code (None for a leaf).
+        users: how many edges leave the node.
+        needs: some wanted gradient flows through the node.
+        named: the value gets a line and a name of its own (else it is written into its only
+            user's line).
+        slot: the input position a leaf is read from (None for an op node or a constant).
+        reads_out: its backward reads its own value (exp, tanh): it needs a name.
     """
-    if kind == "+":
-        return None
-    if kind == "*":
-        return b if k == 0 else a
-    if kind == "**n":
-        n = _pow_exponent(node)
-        if n == 0.0:
-            return "0.0"
-        if n - 1.0 == 1.0:
-            return f"{literal(n)} * {a}"  # pow(x, 1.0) is x exactly
-        return f"{literal(n)} * _power({a}, {literal(n - 1.0)})"
-    if kind == "**":
-        if batch:
-            if k == 0:
-                return f"_where({b} == 0.0, 0.0, {b} * _power({a}, {b} - 1.0))"
-            return f"_where(({a} == 0.0) & ({b} >= 0.0), 0.0, {out} * _log({a}))"
-        if k == 0:
-            return f"(0.0 if {b} == 0.0 else {b} * _power({a}, {b} - 1.0))"
-        return f"(0.0 if ({a} == 0.0 and {b} >= 0.0) else {out} * _log({a}))"
-    if kind == "exp":
-        return out
-    if kind == "log":
-        return f"_div(1.0, {a})"
-    if kind == "tanh":
-        return f"(1.0 - {out}) * (1.0 + {out})"
-    if kind == "sigmoid":
-        return f"{out} * (1.0 - {out})"
-    if batch:
-        return f"_where({out} <= 0.0, 0.0, 1.0)"  # relu
-    return f"(0.0 if {out} <= 0.0 else 1.0)"  # relu
 
-
-def _reads_parent(kind: str, k: int, wanted: Sequence[bool]) -> bool:
-    """Does the backward code of a node of ``kind`` read the value of its parent ``k``, given
-    which parents want a gradient (``wanted``)? Its forward code reads every parent."""
-    if kind == "*":
-        return wanted[1 - k]  # d/da = b, d/db = a
-    if kind == "**":
-        return any(wanted)
-    if kind in ("**n", "log"):
-        return wanted[0]
-    return False  # +, and the ops whose derivative reads the output only
-
-
-_READS_OUTPUT = frozenset({"**", "exp", "tanh", "sigmoid", "relu"})
+    node: Value
+    name: str
+    parents: tuple[int, ...]
+    code: OpCode | None
+    users: int = 0
+    needs: bool = False
+    named: bool = True
+    slot: int | None = None
+    reads_out: bool = False
 
 
 class _Names:
@@ -236,22 +224,71 @@ class _Names:
         return name
 
 
-class _Writer:
-    """The function's lines, with a ``# scope`` comment wherever the scope changes."""
+def plan(order: Sequence[Value], inputs: Sequence[Value], wants_grad: Sequence[bool],
+         input_names: Sequence[str], batch: bool = False) -> list[NodePlan]:
+    """One record per node of ``order`` (see ``generate`` for the arguments).
 
-    def __init__(self, lines: list[str]) -> None:
-        self.lines = lines
-        self.scope = ""
+    A node is written into its user's line when it has one use, no label, is not the output,
+    and neither its own backward (reading its output) nor its user's (reading this operand)
+    needs its value by name; and when the user's forward reads the operand once.
+    """
+    number = {id(node): i for i, node in enumerate(order)}
+    slot_of = {number[id(leaf)]: slot for slot, leaf in enumerate(inputs) if id(leaf) in number}
+    names = _Names()
+    records: list[NodePlan] = []
+    codes: dict[object, OpCode] = {}
+    for i, node in enumerate(order):
+        parents = tuple(number[id(p)] for p in node._prev)
+        for p in parents:
+            records[p].users += 1
+        if not parents:
+            slot = slot_of.get(i)
+            if slot is None:
+                records.append(NodePlan(node, literal(node.data), parents, None))
+            else:
+                name = names.take((node.label and identifier(node.label)) or input_names[slot])
+                records.append(NodePlan(node, name, parents, None, needs=wants_grad[slot],
+                                        slot=slot))
+            continue
+        grad_fn = node._grad_fn
+        code = codes.get(grad_fn)  # an op without parameters has one backward function
+        if code is None:
+            op, params = _op_of(node)
+            code = op_code(op, params, batch)
+            if not params:
+                codes[grad_fn] = code
+        name = names.take((node.label and identifier(node.label)) or f"v{i}")
+        wanted = [records[p].needs for p in parents]
+        record = NodePlan(node, name, parents, code, needs=any(wanted))
+        if record.needs:
+            out = len(parents)
+            record.reads_out = any(out in code.grad_reads[k] for k, w in enumerate(wanted) if w)
+        records.append(record)
+    last = len(order) - 1
+    for record in records:
+        code = record.code
+        if code is None:
+            continue
+        read: set[int] = set()
+        if record.needs:
+            for k, p in enumerate(record.parents):
+                if records[p].needs:
+                    read |= code.grad_reads[k]
+        for k, p in enumerate(record.parents):
+            parent = records[p]
+            if (parent.code is not None and parent.users == 1 and p != last
+                    and not parent.node.label and code.forward_reads[k] == 1
+                    and k not in read and not parent.reads_out):
+                parent.named = False
+    return records
 
-    def section(self, title: str) -> None:
-        self.lines.append(f"    # {title}")
-        self.scope = ""
 
-    def write(self, scope: str, lines: list[str]) -> None:
-        if scope != self.scope:
-            self.scope = scope
-            self.lines.append(f"    # {_comment(scope) or '(no scope)'}")
-        self.lines.extend(lines)
+# --- the emitters --------------------------------------------------------------------------------
+
+#: An inlined expression deeper than this gets a line of its own, and a gradient with more terms
+#: is summed over several lines (``dx = dx + ...``, the same order): Python's parser and
+#: compiler recurse into nested expressions and stop at a few hundred or thousand levels.
+MAX_DEPTH = 40
 
 
 def _comment(text: str) -> str:
@@ -276,6 +313,103 @@ def _wrapped(head: str, text: str, width: int = 96) -> list[str]:
     return lines
 
 
+class _Emitter:
+    """Writes a plan as the lines of one generator function, with a ``# scope`` comment
+    wherever the scope changes, and counts what it wrote."""
+
+    def __init__(self, records: list[NodePlan], batch: bool) -> None:
+        self.records = records
+        self.batch = batch
+        self.lines: list[str] = []
+        self.scope = ""
+        self.forward_lines = 0
+        self.backward_lines = 0
+        self.edges = 0
+
+    def section(self, title: str) -> None:
+        self.lines.append(f"    # {title}")
+        self.scope = ""
+
+    def write(self, scope: str, lines: list[str]) -> None:
+        if scope != self.scope:
+            self.scope = scope
+            self.lines.append(f"    # {_comment(scope) or '(no scope)'}")
+        self.lines.extend(lines)
+
+    def forward(self) -> None:
+        """A line per named op node in topological order: ``v12 = v10 * v11``; an inlined
+        node's expression goes into its user's line, in the same order of operations."""
+        self.section("forward: every node's value, in topological order")
+        exprs = [(record.name, ATOM) for record in self.records]
+        depth = [0] * len(self.records)
+        for i, record in enumerate(self.records):
+            if record.code is None:
+                continue
+            value = record.code.forward.fill_texts([exprs[p] for p in record.parents])
+            depth[i] = max(depth[p] for p in record.parents) + 1
+            if not record.named and depth[i] < MAX_DEPTH:
+                exprs[i] = value
+                continue
+            record.named = True
+            depth[i] = 0
+            self.write(record.node.scope, _wrapped(f"    {record.name} = ", value[0]))
+            self.forward_lines += 1
+        self.lines.append(f"    yield {self.records[-1].name}")
+
+    def backward(self) -> dict[int, str]:
+        """``Value.backward``'s chain rule, one line per node: its gradient is the sum of what
+        its uses give it, in the order backward adds them (summing from the first term instead
+        of 0.0 can only change the sign of a zero). A use that passes the upstream gradient
+        unchanged (an add) to a parent with no other use hands it over by name.
+
+        Returns:
+            The name holding each node's gradient, by position.
+        """
+        self.section("backward: d output / d node, each the sum over the node's uses")
+        records = self.records
+        last = len(records) - 1
+        terms: list[list[tuple[str, int]]] = [[] for _ in records]
+        self.bare = [False] * len(records)  # the only term is an upstream gradient, unscaled
+        self.grad: dict[int, str] = {}
+        if records[last].needs:
+            self.grad[last] = f"d{records[last].name}"
+            self.lines.append(f"    {self.grad[last]} = 1.0")
+        for i in range(last, -1, -1):
+            record = records[i]
+            if record.code is None or not record.needs:
+                continue
+            if i != last:
+                self.settle(i, terms[i])
+            operands = [records[p].name for p in record.parents]
+            operands.append(record.name)
+            operands.append(self.grad[i])
+            code = record.code
+            for k, p in enumerate(record.parents):
+                if records[p].needs:
+                    gain = code.grads[k]
+                    terms[p].append((gain.fill_names(operands), gain.level))
+                    self.bare[p] = code.passes[k]
+                    self.edges += 1
+        self.terms = terms
+        return self.grad
+
+    def settle(self, i: int, found: list[tuple[str, int]]) -> None:
+        """Write (or alias) the gradient of node ``i``: every term is known by now."""
+        record = self.records[i]
+        if len(found) == 1 and self.bare[i]:
+            self.grad[i] = found[0][0]  # one use, passed on unchanged: the same number
+            return
+        name = self.grad[i] = f"d{record.name}"
+        texts = [text if level >= SUM + (k > 0) else f"({text})"
+                 for k, (text, level) in enumerate(found)]
+        written = _wrapped(f"    {name} = ", " + ".join(texts[:MAX_DEPTH]))
+        for start in range(MAX_DEPTH, len(texts), MAX_DEPTH):
+            more = " + ".join(texts[start:start + MAX_DEPTH])
+            written += _wrapped(f"    {name} = ", f"{name} + {more}")
+        self.write(record.node.scope, written)
+        self.backward_lines += 1
+
+
 def generate(
     order: Sequence[Value],
     inputs: Sequence[Value],
@@ -288,15 +422,10 @@ def generate(
 
     Forward: a line per node in topological order, ``v12 = v10 * v11``. An unlabelled node
     with a single use whose value the backward code never reads (the products and partial sums
-    inside a neuron's ``b + w·x``) is written into its user's line instead, in the same order of
-    operations, so a neuron reads ``s = b + w0 * x0 + w1 * x1``.
-
-    Backward: ``Value.backward``'s chain rule with the engine's own local-derivative formulas,
-    one line per node: its gradient is the sum over its uses, ``dx = (d u1 / dx) * du1 + ...``,
-    in the order backward adds them, so every number equals the eager engine's (summing from
-    the first term instead of 0.0 can only change the sign of a zero). An add hands its
-    gradient to a parent with no other use by name, and code no wanted gradient depends on is
-    left out.
+    inside a neuron's ``b + w·x``) is written into its user's line instead, so a neuron reads
+    ``s = b + w0 * x0 + w1 * x1``. Backward: one line per node, the sum over its uses of what
+    each op's rule gives it, in the order backward adds them, so every number equals the eager
+    engine's. Code no wanted gradient depends on is left out.
 
     Args:
         order: the graph, leaves first and the output last (``topological_order``).
@@ -306,163 +435,56 @@ def generate(
         input_names: per input, the name to use when its label gives none (``"x0"``).
         name: the function's name (made a valid identifier).
         batch: write the batch variant: the same lines, run on NumPy arrays of samples (the
-            helpers of ``batch_namespace``; the conditionals of relu and ``**`` become
-            ``_where``), so every value and gradient is an array over the batch, or a float
-            where it depends on no array.
+            helpers of ``batch_namespace``; conditionals become ``_where``), so every value and
+            gradient is an array over the batch, or a float where it depends on no array.
 
     Raises:
-        JitError: a node was made by an op that has no code template.
+        JitError: a node was made by an op that is not in the op table.
     """
-    # Nodes are numbered by their place in ``order``; every table below is a list by number.
-    number = {id(node): i for i, node in enumerate(order)}
-    parents = [[number[id(p)] for p in node._prev] for node in order]
-    slot_of = {number[id(leaf)]: slot for slot, leaf in enumerate(inputs) if id(leaf) in number}
-    size = len(order)
-    names = _Names()
-    var = [""] * size  # the value's name, or a literal for a constant
-    kinds = [""] * size  # "" for a leaf
-    needs = [False] * size  # some wanted gradient flows through the node
-    users = [0] * size  # how many times the node is a parent
-    constants = 0
-    for i, node in enumerate(order):
-        ps = parents[i]
-        for p in ps:
-            users[p] += 1
-        if not ps:
-            slot = slot_of.get(i)
-            if slot is None:
-                var[i] = literal(node.data)
-                constants += 1
-            else:
-                var[i] = names.take((node.label and identifier(node.label)) or input_names[slot])
-                needs[i] = wants_grad[slot]
-            continue
-        kinds[i] = op_kind(node)
-        var[i] = names.take((node.label and identifier(node.label)) or f"v{i}")
-        for p in ps:
-            if needs[p]:
-                needs[i] = True
-                break
-
-    # Inline the nodes whose value only their single user's forward line reads.
-    last = size - 1
-    inline = [False] * size
-    for i in range(size):
-        kind = kinds[i]
-        if not kind or kind == "relu":  # a leaf; relu's line reads its operand twice
-            continue
-        ps = parents[i]
-        wanted = [needs[p] for p in ps]
-        for k, p in enumerate(ps):
-            if (
-                kinds[p]
-                and users[p] == 1
-                and p != last
-                and not order[p].label
-                and not (needs[p] and kinds[p] in _READS_OUTPUT)
-                and not (needs[i] and _reads_parent(kind, k, wanted))
-            ):
-                inline[p] = True
-
+    records = plan(order, inputs, wants_grad, input_names, batch)
     function = identifier(name) or "traced"
-    lines = [f"def {function}(_inputs):"]
-    for slot, leaf in enumerate(inputs):
-        at = number.get(id(leaf))
-        if at is not None:
-            i = at
-            label = _comment(leaf.label)
-            note = f"  # {label}" if label and label != var[i] else ""
-            lines.append(f"    {var[i]} = _inputs[{slot}]{note}")
+    emit = _Emitter(records, batch)
+    emit.lines.append(f"def {function}(_inputs):")
+    for record in sorted((r for r in records if r.slot is not None), key=lambda r: r.slot or 0):
+        if record.slot is not None:
+            label = _comment(record.node.label)
+            note = f"  # {label}" if label and label != record.name else ""
+            emit.lines.append(f"    {record.name} = _inputs[{record.slot}]{note}")
+    emit.forward()
+    grad = emit.backward()
 
-    out = _Writer(lines)
-    out.section("forward: every node's value, in topological order")
-    expr = [_Expr(text, _ATOM) for text in var]
-    forward_lines = 0
-    for i, node in enumerate(order):
-        if not kinds[i]:
+    last = len(records) - 1
+    grad_inputs: list[int] = []
+    results: list[str] = []
+    at = {record.slot: i for i, record in enumerate(records) if record.slot is not None}
+    for slot in range(len(inputs)):
+        i = at.get(slot, -1)
+        if i < 0 or not wants_grad[slot]:
             continue
-        ps = parents[i]
-        value = _forward(kinds[i], node, expr[ps[0]], expr[ps[-1]], batch)
-        if inline[i] and value.depth < MAX_DEPTH:
-            expr[i] = value
-            continue
-        out.write(node.scope, _wrapped(f"    {var[i]} = ", value.text))
-        forward_lines += 1
-    lines.append(f"    yield {var[last]}")
-
-    out.section("backward: d output / d node, each the sum over the node's uses")
-    terms: list[list[str]] = [[] for _ in range(size)]  # the gradient's terms, in order
-    bare = [False] * size  # the only term is an upstream gradient, unscaled (through an add)
-    grad = [""] * size  # the name holding the node's gradient
-    backward_lines = 0
-
-    def settle(i: int) -> None:
-        """Write (or alias) the gradient of node ``i``: every term is known by now."""
-        nonlocal backward_lines
-        found = terms[i]
-        if len(found) == 1 and bare[i]:
-            grad[i] = found[0]  # one use, through an add: the same number under its name
-            return
-        grad[i] = f"d{var[i]}"
-        written = _wrapped(f"    {grad[i]} = ", " + ".join(found[:MAX_DEPTH]))
-        for start in range(MAX_DEPTH, len(found), MAX_DEPTH):
-            more = " + ".join(found[start:start + MAX_DEPTH])
-            written += _wrapped(f"    {grad[i]} = ", f"{grad[i]} + {more}")
-        out.write(order[i].scope, written)
-        backward_lines += 1
-
-    edges = 0
-    if needs[last]:
-        grad[last] = f"d{var[last]}"
-        lines.append(f"    {grad[last]} = 1.0")
-    for i in range(last, -1, -1):
-        kind = kinds[i]
-        if not kind or not needs[i]:
-            continue
-        node = order[i]
-        if i != last:
-            settle(i)
-        upstream = grad[i]
-        ps = parents[i]
-        a, b = var[ps[0]], var[ps[-1]]
-        for k, p in enumerate(ps):
-            if not needs[p]:
-                continue
-            local = _local(kind, node, var[i], a, b, k, batch)
-            terms[p].append(upstream if local is None else f"{local} * {upstream}")
-            bare[p] = local is None
-            edges += 1
-
-    grad_inputs = []
-    results = []
-    for slot, leaf in enumerate(inputs):
-        at = number.get(id(leaf))
-        if at is None or not wants_grad[slot]:
-            continue
-        i = at
+        record = records[i]
         if i == last:  # the output is an input itself: d output / d output = 1
             grad_inputs.append(slot)
             results.append(grad[i])
-        elif terms[i]:
+        elif emit.terms[i]:
             if not grad_inputs:
-                out.section("inputs and parameters: the sum over every use")
-            settle(i)
-            if grad[i] != f"d{var[i]}":  # passed on by an add: name it after the leaf
-                out.write(leaf.scope, [f"    d{var[i]} = {grad[i]}"])
-                grad[i] = f"d{var[i]}"
-                backward_lines += 1
+                emit.section("inputs and parameters: the sum over every use")
+            emit.settle(i, emit.terms[i])
+            if grad[i] != f"d{record.name}":  # passed on by an add: name it after the leaf
+                emit.write(record.node.scope, [f"    d{record.name} = {grad[i]}"])
+                grad[i] = f"d{record.name}"
+                emit.backward_lines += 1
             grad_inputs.append(slot)
             results.append(grad[i])
     comma = "," if len(results) == 1 else ""
-    lines.extend(_wrapped("    yield ", f"({', '.join(results)}{comma})"))
+    emit.lines.extend(_wrapped("    yield ", f"({', '.join(results)}{comma})"))
     return Generated(
-        source="\n".join(lines) + "\n",
+        source="\n".join(emit.lines) + "\n",
         name=function,
         grad_inputs=grad_inputs,
-        nodes=size,
-        forward_lines=forward_lines,
-        backward_lines=backward_lines,
-        edges=edges,
-        constants=constants,
+        nodes=len(records),
+        forward_lines=emit.forward_lines,
+        backward_lines=emit.backward_lines,
+        edges=emit.edges,
+        constants=sum(1 for r in records if r.code is None and r.slot is None),
         batch=batch,
     )

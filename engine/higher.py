@@ -87,6 +87,8 @@ def gradient_graph(output: Value, inputs: Sequence[Value]) -> list[Value]:
                 op, params = _rule_of(node)
                 gains = call_grads(op, VALUES, node._prev, node, adjoint[id(node)], params)
                 for parent, gained in zip(node._prev, gains):  # noqa: B905 - equal by design
+                    if not isinstance(gained, Value):  # a selecting rule's 0.0 (relu)
+                        gained = Value(gained)
                     key = id(parent)
                     if key in reaches:
                         before = adjoint.get(key)

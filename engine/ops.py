@@ -3,8 +3,10 @@
 Each op is a row of ``TABLE``: an ``Op`` with the op's name on nodes (``node._op``), torch's
 name for it, its forward and its rule, and the rule as text for people. The forward and the rule
 are small functions written in Python's operators and the helpers of a namespace ``m``
-(``engine.symbolic``: ``m.where(cond, a, b)``, ``m.exp``, ``m.log``, ``m.div``, ``m.power``,
-``m.tanh``, ``m.sigmoid``, ``m.sin``, ``m.cos``, ``m.abs``)::
+(``engine.symbolic``: ``m.where(cond, a, b)``, ``m.eq(a, b)``, ``m.isnan(x)``, ``m.exp``,
+``m.log``, ``m.div``, ``m.power``, ``m.tanh``, ``m.sigmoid``, ``m.sin``, ``m.cos``, ``m.abs``;
+``<``, ``<=``, ``>``, ``>=`` compare directly, ``==`` through ``m.eq`` because ``==`` on Values
+is the node's identity)::
 
     forward(m, *inputs, *params) -> out
     grads(m, *inputs, out, g, *params) -> (what parent 0 gains, what parent 1 gains, ...)
@@ -25,8 +27,7 @@ knowledge is in one place:
   and NumPy batch programs. Eager, jit and batch therefore compute alike by construction.
 - on Values (higher order), ``m = VALUES`` with Value inputs, ``out`` and ``g``: the returned
   Values are the gradient as a graph of its own, which can be differentiated again. The rules'
-  comparisons run on Values, so they need Value's comparison operators on ``.data``; equality
-  goes through ``m.eq(a, b)``, as a Value's ``==`` is the node's identity.
+  comparisons run on Values' data (``<`` etc. compare data; ``m.eq`` and ``m.isnan`` read it).
 - on tangents (forward mode), ``m = FLOATS``: ``jvp(op, inputs, out, tangents)`` is
   ``sum_k grads(..., g = tangent_k)[k]``: each input's part of the rule is linear in ``g``, so
   feeding an input's tangent as ``g`` gives that input's share of the output's tangent.
@@ -37,6 +38,7 @@ in every reading, so a rule may branch on them in Python.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -94,6 +96,16 @@ def _mul_grads(m: Any, a: Any, b: Any, out: Any, g: Any) -> tuple[Any, ...]:
     return (b * g, a * g)
 
 
+def _div(m: Any, a: Any, b: Any) -> Any:
+    return m.div(a, b)
+
+
+def _div_grads(m: Any, a: Any, b: Any, out: Any, g: Any) -> tuple[Any, ...]:
+    """d(a/b)/da = 1/b, d(a/b)/db = -a/b^2, computed as torch does, g / b and -g ((a/b) / b):
+    1/b and b^2 overflow first for a tiny b (a * b^-1 made 1e-10 / 1e-310 inf, not 1e300)."""
+    return (m.div(g, b), -g * m.div(out, b))
+
+
 def _pow(m: Any, a: Any, b: Any) -> Any:
     return m.power(a, b)
 
@@ -101,9 +113,11 @@ def _pow(m: Any, a: Any, b: Any) -> Any:
 def _pow_grads(m: Any, a: Any, b: Any, out: Any, g: Any) -> tuple[Any, ...]:
     """d(a^b)/da = b a^(b-1) (0 when b = 0), d(a^b)/db = a^b ln a (0 when a = 0 and b >= 0):
     the values torch uses at those points."""
-    d_base = m.where(m.eq(b, 0.0), 0.0, b * m.power(a, b - 1.0))
+    # As torch: the base's 0 at b = 0 is selected (it stays 0 for a nan or inf upstream
+    # gradient); the exponent's 0 at a = 0 is multiplied by the upstream gradient.
+    d_base = m.where(m.eq(b, 0.0), 0.0, b * m.power(a, b - 1.0) * g)
     d_exponent = m.where(m.eq(a, 0.0) & (b >= 0.0), 0.0, out * m.log(a))
-    return (d_base * g, d_exponent * g)
+    return (d_base, d_exponent * g)
 
 
 def _pow_number(m: Any, x: Any, n: float) -> Any:
@@ -112,7 +126,7 @@ def _pow_number(m: Any, x: Any, n: float) -> Any:
 
 def _pow_number_grads(m: Any, x: Any, out: Any, g: Any, n: float) -> tuple[Any, ...]:
     """d(x^n)/dx = n x^(n-1), 0 when n = 0 (as torch)."""
-    return (m.where(n == 0.0, 0.0, n * m.power(x, n - 1.0)) * g,)
+    return (m.where(n == 0.0, 0.0, n * m.power(x, n - 1.0) * g),)  # selected, as torch's
 
 
 def _exp(m: Any, x: Any) -> Any:
@@ -129,8 +143,9 @@ def _log(m: Any, x: Any) -> Any:
 
 
 def _log_grads(m: Any, x: Any, out: Any, g: Any) -> tuple[Any, ...]:
-    """d(ln x)/dx = 1/x."""
-    return (m.div(1.0, x) * g,)
+    """d(ln x)/dx = 1/x, applied as torch does, upstream / x: exp(log(1e-310)) has gradient 1,
+    where (1 / x) * upstream would overflow to inf first."""
+    return (m.div(g, x),)
 
 
 def _tanh(m: Any, x: Any) -> Any:
@@ -153,18 +168,83 @@ def _sigmoid_grads(m: Any, x: Any, out: Any, g: Any) -> tuple[Any, ...]:
 
 
 def _relu(m: Any, x: Any) -> Any:
-    return m.where(x <= 0.0, 0.0, x)
+    return m.where(x < 0.0, 0.0, x)  # relu(-0.0) is -0.0 and relu(nan) is nan, as torch
 
 
 def _relu_grads(m: Any, x: Any, out: Any, g: Any) -> tuple[Any, ...]:
-    """d relu(x)/dx = 1 for x > 0, else 0 (relu'(0) = 0 and nan passes, as torch)."""
-    return (m.where(out <= 0.0, 0.0, 1.0) * g,)
+    """d relu(x)/dx = 1 for x > 0, else 0 (relu'(0) = 0 and nan passes, as torch). The upstream
+    gradient is selected, not multiplied (torch's threshold_backward): an infinite upstream
+    gradient below 0 gives 0, never 0 * inf = nan."""
+    return (m.where(out <= 0.0, 0.0, g),)
+
+
+def _maximum(m: Any, a: Any, b: Any) -> Any:
+    return m.where((a < b) | m.isnan(b), b, a)  # nan if either is; a tie gives a, as torch
+
+
+def _maximum_grads(m: Any, a: Any, b: Any, out: Any, g: Any) -> tuple[Any, ...]:
+    """d max(a, b)/da = 1 if a > b, 1/2 if a = b (torch splits a tie), else 0; likewise for b.
+    Selected, as relu's: the losing side gets 0, whatever the upstream gradient."""
+    tie = m.where(m.eq(a, b), g / 2.0, g)
+    return (m.where(a < b, 0.0, tie), m.where(a > b, 0.0, tie))
+
+
+def _minimum(m: Any, a: Any, b: Any) -> Any:
+    return m.where((b < a) | m.isnan(b), b, a)
+
+
+def _minimum_grads(m: Any, a: Any, b: Any, out: Any, g: Any) -> tuple[Any, ...]:
+    """d min(a, b)/da = 1 if a < b, 1/2 if a = b, else 0; likewise for b (selected)."""
+    tie = m.where(m.eq(a, b), g / 2.0, g)
+    return (m.where(a > b, 0.0, tie), m.where(a < b, 0.0, tie))
+
+
+def _clamp(m: Any, x: Any, low: Any, high: Any) -> Any:
+    # min(max(x, low), high), as torch: with low > high every x gives high; nan stays nan,
+    # and a nan bound makes every result nan (torch's clamp propagates it).
+    clamped = m.where(x > high, high, m.where(x < low, m.where(low > high, high, low), x))
+    return m.where(m.isnan(low) | m.isnan(high), math.nan, clamped)
+
+
+def _clamp_grads(m: Any, x: Any, out: Any, g: Any, low: Any, high: Any) -> tuple[Any, ...]:
+    """d clamp(x)/dx = 1 for low <= x <= high (the bounds included, as torch), else 0
+    (selected); a missing bound is an infinite one."""
+    return (m.where((x >= low) & (x <= high), g, 0.0),)
+
+
+def _sin(m: Any, x: Any) -> Any:
+    return m.sin(x)
+
+
+def _sin_grads(m: Any, x: Any, out: Any, g: Any) -> tuple[Any, ...]:
+    """d(sin x)/dx = cos x."""
+    return (m.cos(x) * g,)
+
+
+def _cos(m: Any, x: Any) -> Any:
+    return m.cos(x)
+
+
+def _cos_grads(m: Any, x: Any, out: Any, g: Any) -> tuple[Any, ...]:
+    """d(cos x)/dx = -sin x."""
+    return (-m.sin(x) * g,)
+
+
+def _abs(m: Any, x: Any) -> Any:
+    return m.abs(x)
+
+
+def _abs_grads(m: Any, x: Any, out: Any, g: Any) -> tuple[Any, ...]:
+    """d|x|/dx = sign(x): 1 above 0, -1 below, and 0 at 0 and at nan (torch's sgn)."""
+    return (m.where(x > 0.0, 1.0, m.where(x < 0.0, -1.0, 0.0)) * g,)
 
 
 ADD = Op("+", "add", ("a", "b"), (), _add, _add_grads,
          "d(a + b)/da = 1 and d(a + b)/db = 1", "a + b")
 MUL = Op("*", "mul", ("a", "b"), (), _mul, _mul_grads,
          "d(a b)/da = b and d(a b)/db = a", "a * b")
+DIV = Op("/", "div", ("a", "b"), (), _div, _div_grads,
+         "d(a / b)/da = 1/b and d(a / b)/db = -a/b^2", "a / b")
 POW = Op("**", "pow", ("a", "b"), (), _pow, _pow_grads,
          "d(a^b)/da = b a^(b-1) and d(a^b)/db = a^b ln a", "a ** b")
 POW_NUMBER = Op("**{n:g}", "pow", ("x",), ("n",), _pow_number, _pow_number_grads,
@@ -177,9 +257,25 @@ SIGMOID = Op("sigmoid", "sigmoid", ("x",), (), _sigmoid, _sigmoid_grads,
              "d(s(x))/dx = s(x) (1 - s(x))", "x.sigmoid()")
 RELU = Op("relu", "relu", ("x",), (), _relu, _relu_grads,
           "d(relu x)/dx = 1 if x > 0, else 0", "x.relu()")
+SIN = Op("sin", "sin", ("x",), (), _sin, _sin_grads, "d(sin x)/dx = cos x", "x.sin()")
+COS = Op("cos", "cos", ("x",), (), _cos, _cos_grads, "d(cos x)/dx = -sin x", "x.cos()")
+ABS = Op("abs", "abs", ("x",), (), _abs, _abs_grads,
+         "d abs(x)/dx = sign(x), and 0 at x = 0", "x.abs()")
+MAXIMUM = Op("maximum", "maximum", ("a", "b"), (), _maximum, _maximum_grads,
+             "d max(a, b)/da = 1 if a > b, 1/2 if a = b, else 0 (likewise for b)",
+             "a.maximum(b)")
+MINIMUM = Op("minimum", "minimum", ("a", "b"), (), _minimum, _minimum_grads,
+             "d min(a, b)/da = 1 if a < b, 1/2 if a = b, else 0 (likewise for b)",
+             "a.minimum(b)")
+CLAMP = Op("clamp", "clamp", ("x",), ("min", "max"), _clamp, _clamp_grads,
+           "d clamp(x, min, max)/dx = 1 if min <= x <= max, else 0", "x.clamp(min, max)")
 
-#: Every primitive op. Everything else (``-``, ``/``, ``sqrt``, ...) is built from these.
-TABLE: tuple[Op, ...] = (ADD, MUL, POW, POW_NUMBER, EXP, LOG, TANH, SIGMOID, RELU)
+#: Every primitive op. Everything else (``-``, ``sqrt``, ...) is built from these; ``/`` is a
+#: row of its own (not a * b^-1) so that its value and gradient round and overflow as torch's.
+TABLE: tuple[Op, ...] = (
+    ADD, MUL, DIV, POW, POW_NUMBER, EXP, LOG, TANH, SIGMOID, RELU, SIN, COS, ABS, MAXIMUM, MINIMUM,
+    CLAMP,
+)
 
 #: Functions of one Value that are built from the primitives: name -> what it computes.
 COMPOSITES: dict[str, str] = {"sqrt": "x ** 0.5", "neg": "x * -1.0"}
@@ -260,9 +356,12 @@ class ValueMath:
         return a if cond else b
 
     @staticmethod
-    def eq(a: Any, b: Any) -> bool:
-        # A Value's == is the node's identity (torchsem): equality of numbers reads .data.
-        return getattr(a, "data", a) == getattr(b, "data", b)
+    def eq(a: Any, b: Any) -> bool:  # Value == is the node's identity: compare the data
+        return _data(a) == _data(b)
+
+    @staticmethod
+    def isnan(x: Any) -> bool:
+        return _data(x) != _data(x)
 
     @staticmethod
     def exp(x: Any) -> Any:
@@ -299,6 +398,10 @@ class ValueMath:
     @staticmethod
     def abs(x: Any) -> Any:
         return x.abs()
+
+
+def _data(x: Any) -> float:
+    return x.data if hasattr(x, "data") else x
 
 
 VALUES = ValueMath()

@@ -211,6 +211,28 @@ class Template:
         ])
         return Code(text, self.level, self.batch)
 
+    def fill_texts(self, operands: Sequence[tuple[str, int]]) -> tuple[str, int]:
+        """``fill`` for operands given as (text, level) pairs; returns the same pair."""
+        if self._hole is not None:
+            return operands[self._hole]
+        out = []
+        for part in self._parts:
+            if isinstance(part, str):
+                out.append(part)
+            else:
+                text, level = operands[part[0]]
+                out.append(text if level >= part[1] else f"({text})")
+        return "".join(out), self.level
+
+    def fill_names(self, names: Sequence[str]) -> str:
+        """``fill`` for operands that are names or literals, which need no parentheses."""
+        if self._hole is not None:
+            return names[self._hole]
+        return "".join([
+            part if isinstance(part, str) else names[part[0]]
+            for part in self._parts
+        ])
+
 
 class FloatMath:
     """The helpers on floats, the IEEE answers of ``engine.numeric``: how backward reads a rule.
@@ -227,6 +249,10 @@ class FloatMath:
     @staticmethod
     def eq(a: float, b: float) -> bool:
         return a == b
+
+    @staticmethod
+    def isnan(x: float) -> bool:
+        return x != x
 
     exp = staticmethod(numeric.exp)
     log = staticmethod(numeric.log)
@@ -267,9 +293,14 @@ class CodeMath:
         return Code(text, LOOSE, False, c.reads + x.reads + y.reads)
 
     def eq(self, a: Operand, b: Operand) -> Operand:
-        """``a == b`` as code (rules compare operands through ``m.eq``: on Values, == is the
-        node's identity)."""
-        return as_code(a, self.batch) == b
+        if not isinstance(a, Code) and not isinstance(b, Code):
+            return bool(a == b)
+        return as_code(a, self.batch) == as_code(b, self.batch)
+
+    def isnan(self, x: Operand) -> Operand:
+        if not isinstance(x, Code):
+            return bool(x != x)
+        return x != x  # nan is the only float unequal to itself, element-wise too
 
     def power(self, x: Operand, n: Operand) -> Operand:
         if not isinstance(n, Code) and float(n) == 1.0:

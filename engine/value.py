@@ -91,6 +91,7 @@ class Value:
 
     __add__ = make_method(ops.ADD, "__add__")  # a + b
     __mul__ = make_method(ops.MUL, "__mul__")  # a * b
+    __truediv__ = make_method(ops.DIV, "__truediv__")  # a / b
     _pow_value = make_method(ops.POW, "_pow_value")  # a ** b for a Value b
     _pow_number = make_method(ops.POW_NUMBER, "_pow_number")  # x ** n for a number n
     exp = make_method(ops.EXP, "exp")
@@ -98,6 +99,12 @@ class Value:
     tanh = make_method(ops.TANH, "tanh")
     sigmoid = make_method(ops.SIGMOID, "sigmoid")
     relu = make_method(ops.RELU, "relu")
+    sin = make_method(ops.SIN, "sin")
+    cos = make_method(ops.COS, "cos")
+    abs = make_method(ops.ABS, "abs")
+    maximum = make_method(ops.MAXIMUM, "maximum")  # torch.maximum: a Value or a number
+    minimum = make_method(ops.MINIMUM, "minimum")
+    _clamp = make_method(ops.CLAMP, "_clamp")  # both bounds given, as numbers
 
     def __pow__(self, other: Value | float) -> Value:
         """x ** n for a number n (the node shows ``**n``) or a Value exponent (``**``)."""
@@ -121,12 +128,9 @@ class Value:
     def __rsub__(self, other: float) -> Value:  # other - self
         return (-self) + other
 
-    def __truediv__(self, other: Value | float) -> Value:  # self * other^-1
-        if isinstance(other, Value):
-            return self * other**-1
-        return self * numeric.div(1.0, _number(other, "/"))
-
     def __rtruediv__(self, other: float) -> Value:  # other * self^-1
+        # As torch's number / tensor, which is tensor.reciprocal() * number (so 0 / 1e-310 is
+        # 0 * inf = nan there too), unlike Value / Value, the div row.
         return other * self**-1
 
     def __rpow__(self, other: float) -> Value:  # other ** self, a number base
@@ -141,6 +145,18 @@ class Value:
 
     def neg(self) -> Value:  # -self
         return -self
+
+    def __abs__(self) -> Value:  # abs(self)
+        return self.abs()
+
+    def clamp(self, min: float | None = None, max: float | None = None) -> Value:
+        """x limited to [min, max], as ``Tensor.clamp``; a missing bound is no bound (an
+        infinite one). d/dx = 1 from min to max, bounds included, else 0 (torch's)."""
+        if min is None and max is None:
+            raise ValueError("clamp needs min or max (or both), as torch.clamp does")
+        low = -numeric.INF if min is None else _number(min, "clamp")
+        high = numeric.INF if max is None else _number(max, "clamp")
+        return self._clamp(low, high)
 
     # --- backward -----------------------------------------------------------------------------
 

@@ -71,15 +71,18 @@ def binary_cross_entropy_with_logits(logits: Predictions, targets: Targets) -> V
         loss = mean_i  max(z, 0) - z y + log(1 + e^(-|z|)),    d loss/dz = sigmoid(z) - y (/ n).
 
     As ``torch.nn.functional.binary_cross_entropy_with_logits``. ``-|z|`` is written as
-    ``z - 2 relu(z)`` so that the gradient at exactly z = 0 is sigmoid(0) - y = 0.5 - y, as
-    torch gives (``-relu(z) - relu(-z)`` would give -y there). No exp can overflow. The value is
+    ``min(z, 0) - relu(z)`` so that the gradient is torch's sigmoid(z) - y everywhere: 0.5 - y
+    at exactly z = 0 (``-relu(z) - relu(-z)`` would give -y there), and 1 - y or -y at
+    z = +-inf (``z - 2 relu(z)`` gave nan at +inf). No exp can overflow. The value is
     right to float64 rounding in absolute terms; without a log1p, a loss below ~1e-16 (a very
     confident right answer) reads as 0.
     """
     terms = []
     for z, y in _pairs("binary_cross_entropy_with_logits", logits, targets):
         positive = z.relu()
-        minus_abs = z - 2.0 * positive  # -|z|, with the gradient torch uses at 0
+        # -|z| = min(z, 0) - max(z, 0): clamp passes the gradient at its bound (as torch's), so
+        # d/dz at 0 is sigmoid(0) - y; z - 2 relu(z) was inf - inf = nan at z = +inf.
+        minus_abs = z.clamp(max=0.0) - positive
         terms.append(positive - z * y + (1.0 + minus_abs.exp()).log())
     return _mean_over_samples(terms)
 

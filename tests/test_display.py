@@ -281,3 +281,22 @@ def test_without_the_graphviz_package_the_cell_says_how_to_install_it(
         render.drawing_class.cache_clear()
     assert bundle["text/plain"].splitlines()[1].startswith(
         "(the graph is not drawn: the graphviz Python package is missing; pip install")
+
+
+def test_a_trace_is_its_text_and_shows_as_html_tables() -> None:
+    import viz
+
+    z, _, _ = two_paths_graph()
+    text = viz.trace(z)
+    assert isinstance(text, str) and text.startswith("backward of z: 3 steps")
+    bundle = text._repr_mimebundle_()  # type: ignore[attr-defined]
+    assert bundle["text/plain"] == str(text)
+    root = ET.fromstring(f"<div>{bundle['text/html']}</div>")
+    steps, leaves = root.findall("table")
+    rows = [[td.text or "" for td in tr.iter("td")] for tr in steps.iter("tr")
+            if tr.find("td") is not None]
+    assert len(rows) == 6 and rows[0][:4] == ["1", "z", "+", "1.0"]  # 3 steps, 2 parents each
+    leaf_rows = {tr.findtext("td"): [td.text for td in tr.iter("td")][1:]
+                 for tr in leaves.iter("tr") if tr.find("td") is not None}
+    assert leaf_rows["a"] == ["3.0", "-2.0"] and leaf_rows["b"] == ["-4.0", "3.0"]
+    assert viz.trace(z, markdown=True).startswith("Backward of `z` in 3 steps")

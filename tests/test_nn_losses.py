@@ -169,3 +169,17 @@ def test_single_prediction_matches_hand_formula() -> None:
     loss = mse_loss(p, 1.0)
     loss.backward()
     assert loss.data == 0.0625 and p.grad == 2 * (0.75 - 1.0)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("z", [math.inf, -math.inf])
+@pytest.mark.parametrize("y", [0.0, 1.0, 0.5])
+def test_bce_gradient_at_infinite_logits_is_torchs(z: float, y: float) -> None:
+    """sigmoid(z) - y: 1 - y at z = inf and -y at -inf (z - 2 relu(z) made it nan at inf)."""
+    import torch.nn.functional as F
+
+    logit = Value(z)
+    binary_cross_entropy_with_logits(logit, y).backward()
+    theirs = _torch([z])
+    F.binary_cross_entropy_with_logits(theirs, _torch([y]).detach()).backward()
+    assert logit.grad == theirs.grad.item() == (1.0 - y if z > 0 else -y)

@@ -60,6 +60,7 @@ def test_backprop_by_hand(tmp_path: Path) -> None:
              if cell.source.endswith("next(steps)")]
     assert [re.search(r"<caption[^>]*>(step \d of 5: [^,]+)", s)[1] for s in steps] == [  # type: ignore[index]
         "step 1 of 5: o (tanh)", "step 2 of 5: n (+)"]
+    assert "leaf gradients" in data(cell_starting(cells, "viz.trace(o)"))["text/html"]
     # The engine's and torch's gradients, as the notebook printed them side by side.
     lines = printed(cell_starting(cells, "import torch")).splitlines()
     pairs = [re.fullmatch(r"d o/d (\w+) *: engine +(\S+) +torch +(\S+)", line)

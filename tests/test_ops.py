@@ -20,6 +20,7 @@ from engine.ops import Op
 MAKE: dict[Op, Callable[..., Value]] = {
     ops.ADD: lambda a, b: a + b,
     ops.MUL: lambda a, b: a * b,
+    ops.DIV: lambda a, b: a / b,
     ops.POW: lambda a, b: a**b,
     ops.POW_NUMBER: lambda x, n: x**n,
     ops.EXP: lambda x: x.exp(),
@@ -27,15 +28,25 @@ MAKE: dict[Op, Callable[..., Value]] = {
     ops.TANH: lambda x: x.tanh(),
     ops.SIGMOID: lambda x: x.sigmoid(),
     ops.RELU: lambda x: x.relu(),
+    ops.SIN: lambda x: x.sin(),
+    ops.COS: lambda x: x.cos(),
+    ops.ABS: lambda x: abs(x),
+    ops.MAXIMUM: lambda a, b: a.maximum(b),
+    ops.MINIMUM: lambda a, b: a.minimum(b),
+    ops.CLAMP: lambda x, low, high: x.clamp(low, high),
 }
 
 EDGES = [0.0, -0.0, 1.0, -1.0, 0.5, 2.0, math.inf, -math.inf, math.nan, 1000.0, -1000.0,
          5e-324, -5e-324, 2.2250738585072014e-308, 1e-310, -1e-310, 1e300]
 FLOAT = st.one_of(st.sampled_from(EDGES), st.floats(allow_nan=True, allow_infinity=True))
 #: Number parameters, by name: the exponents the engine special-cases, and any float.
+BOUND = st.one_of(st.sampled_from([0.0, -0.0, 1.0, -1.0, math.inf, -math.inf]),
+                 st.floats(allow_nan=False))
 PARAMS: dict[str, st.SearchStrategy[float]] = {
     "n": st.one_of(st.sampled_from([0.0, 1.0, 2.0, 3.0, 0.5, -0.5, -1.0, 1 / 3, -2.5]),
                    st.floats(-5.0, 5.0)),
+    "min": BOUND,
+    "max": BOUND,
 }
 
 
@@ -156,7 +167,7 @@ def test_batch_reading_repeats_the_eager_arithmetic(op: Op) -> None:
     check()
 
 
-_JITTED: dict[tuple[Op, tuple[float, ...]], Any] = {}
+_JITTED: dict[tuple[Op, tuple[str, ...]], Any] = {}
 
 
 @pytest.mark.parametrize("op", ops.TABLE, ids=eager.key)
@@ -167,7 +178,7 @@ def test_jit_reading_is_bit_identical(op: Op) -> None:
     @given(case(op))
     def check(example: tuple[list[float], list[float], float]) -> None:
         xs, params, _ = example
-        key = (op, tuple(params))
+        key = (op, tuple(map(repr, params)))  # 0.0 and -0.0 are equal keys otherwise
         if key not in _JITTED:
             _JITTED[key] = jit(lambda *args: MAKE[op](*args, *params))
         runs = []
@@ -207,3 +218,122 @@ def test_engine_docs_op_table_matches_the_op_table() -> None:
     ]
     for (_, _, rule), op in zip(rows, ops.TABLE, strict=True):
         assert rule == op.text
+
+
+# --- an op added through the table works in every feature ----------------------------------------
+
+UNARY = [op for op in ops.TABLE if len(op.inputs) == 1 and not op.params]
+POINTS = {"a": 0.7, "b": 1.3}
+
+
+def _pair(op: Op) -> Callable[[Any, Any], Any]:
+    """op(a) * op(b), on Values or tensors, through the op's torch name."""
+    return lambda a, b: getattr(a, op.torch)() * getattr(b, op.torch)()
+
+
+@pytest.mark.parametrize("op", UNARY, ids=eager.key)
+def test_an_op_in_backward_steps_drawings_and_flipbook_text(op: Op) -> None:
+    from engine import backward_steps
+    from viz import draw_dot
+    from viz.flipbook_writer import rule_of
+
+    a, b = Value(POINTS["a"], label="a"), Value(POINTS["b"], label="b")
+    out = _pair(op)(a, b)
+    steps = list(backward_steps(out))
+    assert [s.node._op for s in steps] == ["*", op.name, op.name]
+    for step in steps:
+        assert all(map(same, [u.local for u in step.updates], step.node.local_grads()))
+    stepped = (a.grad, b.grad)
+    a.grad = b.grad = 0.0
+    out.backward()
+    assert (a.grad, b.grad) == stepped
+    assert f"op {op.name} -> data" in draw_dot(out).source
+    assert rule_of(op.name) == op.text
+
+
+@pytest.mark.parametrize("op", UNARY, ids=eager.key)
+def test_an_op_on_the_command_line(op: Op, tmp_path: Path,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from viz.__main__ import main
+
+    out = tmp_path / "g.dot"
+    expression = f"{op.torch}(a)*{op.torch}(b)"
+    assert main([expression, "a=0.7", "b=1.3", "-o", str(out)]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    a, b = Value(0.7), Value(1.3)
+    value = _pair(op)(a, b)
+    value.backward()
+    assert printed[0] == f"{expression} = {value.data!r}"
+    assert f"op {op.name} -> data" in out.read_text(encoding="utf-8")
+
+
+def test_python_m_viz_draws_sin_times_cos(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    out = tmp_path / "g.dot"
+    run = subprocess.run([sys.executable, "-m", "viz", "sin(a)*cos(b)", "a=0.5", "b=2",
+                          "-o", str(out)], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).parent.parent)
+    assert run.stdout.startswith(f"sin(a)*cos(b) = {math.sin(0.5) * math.cos(2.0)!r}")
+    text = out.read_text(encoding="utf-8")
+    assert "op sin -> data" in text and "op cos -> data" in text
+
+
+@pytest.mark.parametrize("op", UNARY, ids=eager.key)
+def test_an_op_under_jit_scalar_and_batch(op: Op) -> None:
+    np = pytest.importorskip("numpy")
+    fn = _pair(op)
+    compiled = jit(fn)
+    for a0, b0 in [(0.7, -1.3), (0.0, -0.0), (2.5, 1e-3), (-2.0, math.inf)]:
+        runs = []
+        for runner in (fn, compiled):
+            a, b = Value(a0), Value(b0)
+            out = runner(a, b)
+            out.backward()
+            runs.append((out.data, a.grad, b.grad))
+        assert all(map(same, *runs)), (op, a0, b0, runs)
+    xs = np.array([0.7, 0.4, 1.9, 3.0])
+    b = Value(1.3)
+    mean = compiled(xs, b)
+    mean.backward()
+    eager_values = [fn(Value(float(x)), Value(1.3)) for x in xs]
+    assert mean.data == pytest.approx(sum(v.data for v in eager_values) / 4, rel=1e-12)
+    want = 0.0
+    for x in xs:
+        leaf = Value(1.3)
+        fn(Value(float(x)), leaf).backward()
+        want += leaf.grad / 4
+    assert b.grad == pytest.approx(want, rel=1e-12, abs=1e-300)
+
+
+@pytest.mark.parametrize("op", UNARY, ids=eager.key)
+def test_an_op_in_anomaly_mode_and_gradient_checks(op: Op) -> None:
+    from engine import compare_with_torch, detect_anomaly, gradcheck, origin
+
+    with detect_anomaly():
+        node = getattr(Value(0.7), op.torch)()
+    assert origin(node) is not None and "test_ops.py" in origin(node)  # type: ignore[operator]
+    assert gradcheck(_pair(op), POINTS).ok
+    pytest.importorskip("torch")
+    assert compare_with_torch(_pair(op), POINTS, rtol=1e-12).ok
+
+
+def test_abs_then_log_at_zero_is_caught_by_anomaly_mode() -> None:
+    from engine import detect_anomaly
+
+    with detect_anomaly(), pytest.raises(FloatingPointError, match="log gave -inf"):
+        Value(0.0).abs().log()
+
+
+def test_maximum_minimum_take_numbers_and_clamp_needs_a_bound() -> None:
+    x = Value(0.25)
+    for method in ("maximum", "minimum"):
+        with_number = getattr(x, method)(0.5)
+        with_value = getattr(x, method)(Value(0.5))
+        assert with_number.data == with_value.data and with_number._op == method
+    assert Value(-3.0).clamp(min=-1.0).data == -1.0 and Value(7.0).clamp(max=2.0).data == 2.0
+    with pytest.raises(ValueError, match="clamp needs min or max"):
+        x.clamp()
+    with pytest.raises(TypeError, match="unsupported operand for clamp"):
+        x.clamp("0")  # type: ignore[arg-type]

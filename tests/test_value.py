@@ -72,6 +72,16 @@ OPS = [
     Op("tanh", lambda a: a.tanh(), (real(-3.0, 3.0),)),
     Op("sigmoid", lambda a: a.sigmoid(), (real(-50.0, 50.0),)),
     Op("relu", lambda a: a.relu(), (away_from_zero(-100.0, 100.0, 1e-3),)),
+    Op("sin", lambda a: a.sin(), (ANY,)),
+    Op("cos", lambda a: a.cos(), (ANY,)),
+    Op("abs", lambda a: a.abs(), (away_from_zero(-100.0, 100.0, 1e-3),)),
+    Op("abs_builtin", lambda a: abs(a), (away_from_zero(-100.0, 100.0, 1e-3),)),
+    Op("sin_times_cos", lambda a, b: a.sin() * b.cos(), (ANY, ANY)),
+    Op("maximum", lambda a, b: a.maximum(b), (ANY, ANY)),
+    Op("minimum", lambda a, b: a.minimum(b), (ANY, ANY)),
+    Op("clamp", lambda a: a.clamp(-2.0, 3.0), (ANY,)),
+    Op("clamp_min", lambda a: a.clamp(min=-2.0), (ANY,)),
+    Op("clamp_max", lambda a: a.clamp(max=3.0), (ANY,)),
 ]
 
 
@@ -157,6 +167,39 @@ EDGES = [
     ("sigmoid_nan", lambda a: a.sigmoid(), (math.nan,)),
     ("tanh_nan", lambda a: a.tanh(), (math.nan,)),
     ("mul_inf_zero", lambda a, b: a * b, (math.inf, 0.0)),
+    ("sin_inf", lambda a: a.sin(), (math.inf,)),
+    ("cos_minus_inf", lambda a: a.cos(), (-math.inf,)),
+    ("sin_negative_zero", lambda a: a.sin(), (-0.0,)),
+    ("cos_zero", lambda a: a.cos(), (0.0,)),  # d/dx = -sin(0) = -0.0
+    ("sin_huge", lambda a: a.sin(), (1e300,)),
+    ("abs_zero", lambda a: a.abs(), (0.0,)),  # torch: abs'(0) = sign(0) = 0
+    ("abs_negative_zero", lambda a: a.abs(), (-0.0,)),
+    ("abs_nan", lambda a: a.abs(), (math.nan,)),  # torch's sign(nan) is 0
+    ("abs_minus_inf", lambda a: a.abs(), (-math.inf,)),
+    ("abs_then_log_at_zero", lambda a: a.abs().log(), (0.0,)),  # 0 * inf = nan, as torch
+    # relu, maximum, minimum and clamp select the upstream gradient (never 0 * inf = nan).
+    ("sqrt_of_relu_below_zero", lambda a: a.relu() ** 0.5, (-1.0,)),
+    ("sqrt_of_relu_at_zero", lambda a: a.relu() ** 0.5, (0.0,)),
+    ("log_of_relu", lambda a: a.relu().log(), (-1.0,)),
+    ("reciprocal_of_relu", lambda a: 1 / a.relu(), (0.0,)),
+    ("sqrt_of_relu_plus_x", lambda a: a.relu() ** 0.5 + a, (-1.0,)),
+    ("relu_negative_zero", lambda a: 1 / a.relu(), (-0.0,)),  # relu(-0.0) = -0.0: -inf
+    ("exp_of_log_subnormal", lambda a: a.log().exp(), (1e-310,)),  # upstream / x = 1.0
+    ("log_backward_subnormal_upstream", lambda a, b: a.log() * b, (-1.0, 1e-310)),
+    ("maximum_tie", lambda a, b: a.maximum(b), (1.0, 1.0)),
+    ("maximum_tie_signed_zeros", lambda a, b: a.maximum(b), (-0.0, 0.0)),
+    ("maximum_nan", lambda a, b: a.maximum(b), (math.nan, 1.0)),
+    ("maximum_nan_second", lambda a, b: a.maximum(b), (1.0, math.nan)),
+    ("minimum_tie", lambda a, b: a.minimum(b), (2.0, 2.0)),
+    ("minimum_signed_zeros", lambda a, b: a.minimum(b), (0.0, -0.0)),
+    ("minimum_nan", lambda a, b: a.minimum(b), (math.nan, 1.0)),
+    ("sqrt_of_losing_maximum", lambda a, b: a.maximum(b) ** 0.5 + a, (-1.0, 0.0)),
+    ("clamp_at_low_bound", lambda a: a.clamp(0.0, 1.0), (0.0,)),
+    ("clamp_at_high_bound", lambda a: a.clamp(0.0, 1.0), (1.0,)),
+    ("clamp_negative_zero", lambda a: a.clamp(0.0, 1.0), (-0.0,)),
+    ("clamp_nan", lambda a: a.clamp(0.0, 1.0), (math.nan,)),
+    ("clamp_empty_range", lambda a: a.clamp(1.0, 0.0), (0.5,)),
+    ("log_of_clamp_outside", lambda a: a.clamp(min=0.0).log(), (-1.0,)),
 ]
 
 

@@ -5,16 +5,39 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from engine import BackwardStep, ParentUpdate, Value, backward_steps
+from engine.display import html_table
 from engine.functional import fresh_grads
 
 from .format import TEXT_DIGITS, float_text
 from .names import describe, reading_leaves, text_names
 
-__all__ = ["DIGITS", "final_grads", "format_step", "format_update", "fresh_steps", "leaves_of",
-           "text_names", "trace", "trace_markdown"]
+__all__ = ["DIGITS", "Trace", "final_grads", "format_step", "format_update", "fresh_steps",
+           "leaves_of", "text_names", "trace", "trace_markdown"]
 
 #: Significant digits of the numbers in a trace; ``digits=None`` prints every digit (``repr``).
 DIGITS = TEXT_DIGITS
+
+#: The columns of a trace's table of steps (Markdown and HTML), and their alignment.
+STEP_HEADER = ("step", "node", "op", "node.grad", "parent", "local", "local x grad",
+               "parent.grad after")
+STEP_ALIGN = "><<><>"
+
+
+class Trace(str):
+    """A trace: its text (a ``str``: print it, write it, compare it), shown in a notebook as
+    HTML tables, one row per parent update, then the leaves."""
+
+    html: str
+
+    def __new__(cls, text: str, html: str) -> Trace:
+        made = super().__new__(cls, text)
+        made.html = html
+        return made
+
+    def _repr_mimebundle_(self, include: object = None,
+                          exclude: object = None) -> dict[str, str]:
+        """Jupyter's display: the tables, and the text for a front end without HTML."""
+        return {"text/plain": str(self), "text/html": self.html}
 
 
 def fresh_steps(root: Value) -> tuple[list[Value], list[BackwardStep]]:
@@ -104,12 +127,14 @@ def trace(root: Value, *, markdown: bool = False, digits: int | None = DIGITS) -
         digits: significant digits of every number, or None for all of them.
 
     Returns:
-        The trace, ending with a newline.
+        The trace, ending with a newline: a ``Trace``, a ``str`` that a notebook shows as
+        HTML tables.
     """
     order, steps = fresh_steps(root)
     names = text_names(order)
+    tables = _html(order, steps, names, digits)
     if markdown:
-        return _markdown(order, steps, names, digits)
+        return Trace(_markdown(order, steps, names, digits), tables)
     root_name = names[root]
     lines = [
         f"backward of {root_name}: {len(steps)} steps, each node's grad is d{root_name}/d(node)",
@@ -122,7 +147,7 @@ def trace(root: Value, *, markdown: bool = False, digits: int | None = DIGITS) -
     for leaf in leaves_of(order):
         data, grad = float_text(leaf.data, digits), float_text(grads[leaf], digits)
         lines.append(f"  {names[leaf]} = {data}: grad {grad}")
-    return "\n".join(lines) + "\n"
+    return Trace("\n".join(lines) + "\n", tables)
 
 
 def trace_markdown(root: Value, *, digits: int | None = DIGITS) -> str:
@@ -135,33 +160,55 @@ def _code(text: str) -> str:
     return "`" + text.replace("`", "'").replace("|", "\\|") + "`"
 
 
+def _step_rows(steps: Sequence[BackwardStep], names: Mapping[Value, str],
+               digits: int | None) -> list[list[str]]:
+    """One row per use of each parent (``STEP_HEADER``); a step's first row names its node."""
+    rows = []
+    for step in steps:
+        for i, u in enumerate(step.updates):
+            head = ([str(step.index), names[step.node], step.node._op,
+                     float_text(step.upstream, digits)] if i == 0 else ["", "", "", ""])
+            rows.append([*head, names[u.parent], float_text(u.local, digits),
+                         float_text(u.contribution, digits), float_text(u.after, digits)])
+    return rows
+
+
+def _leaf_rows(order: Sequence[Value], steps: Sequence[BackwardStep],
+               names: Mapping[Value, str], digits: int | None) -> list[list[str]]:
+    grads = final_grads(order, steps)
+    return [[names[leaf], float_text(leaf.data, digits), float_text(grads[leaf], digits)]
+            for leaf in leaves_of(order)]
+
+
+def _html(order: Sequence[Value], steps: Sequence[BackwardStep], names: Mapping[Value, str],
+          digits: int | None) -> str:
+    """The trace as two HTML tables (``engine.display.html_table``): the steps, the leaves."""
+    root_name = names[order[-1]]
+    caption = (f"Backward of {root_name} in {len(steps)} steps: at each node, every parent gets "
+               f"parent.grad += local x node.grad, where node.grad = d{root_name}/d(node).")
+    return (html_table(STEP_HEADER, _step_rows(steps, names, digits), caption=caption,
+                       align=STEP_ALIGN)
+            + html_table(("leaf", "value", "grad"), _leaf_rows(order, steps, names, digits),
+                         caption="leaf gradients"))
+
+
 def _markdown(
     order: Sequence[Value], steps: Sequence[BackwardStep], names: Mapping[Value, str],
     digits: int | None,
 ) -> str:
     root_name = names[order[-1]]
+    code = {1, 2, 4}  # the columns that name nodes and ops, set as inline code
     lines = [
         f"Backward of {_code(root_name)} in {len(steps)} steps. At each node, every parent gets "
         f"`parent.grad += local x node.grad`, where `node.grad` = d{root_name}/d(node).",
         "",
-        "| step | node | op | node.grad | parent | local | local x grad | parent.grad after |",
+        "| " + " | ".join(STEP_HEADER) + " |",
         "|---:|---|---|---:|---|---:|---:|---:|",
     ]
-    for step in steps:
-        for i, u in enumerate(step.updates):
-            head = (
-                [str(step.index), _code(names[step.node]), _code(step.node._op),
-                 float_text(step.upstream, digits)]
-                if i == 0 else ["", "", "", ""]
-            )
-            cells = [*head, _code(names[u.parent]), float_text(u.local, digits),
-                     float_text(u.contribution, digits), float_text(u.after, digits)]
-            lines.append("| " + " | ".join(cells) + " |")
+    for row in _step_rows(steps, names, digits):
+        cells = [_code(c) if i in code and c else c for i, c in enumerate(row)]
+        lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "| leaf | value | grad |", "|---|---:|---:|"]
-    grads = final_grads(order, steps)
-    for leaf in leaves_of(order):
-        lines.append(
-            f"| {_code(names[leaf])} | {float_text(leaf.data, digits)} | "
-            f"{float_text(grads[leaf], digits)} |"
-        )
+    for name, data, grad in _leaf_rows(order, steps, names, digits):
+        lines.append(f"| {_code(name)} | {data} | {grad} |")
     return "\n".join(lines) + "\n"
