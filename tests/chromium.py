@@ -1,4 +1,4 @@
-"""Headless chromium for the explorer's browser tests, as tests/test_flipbook.py starts it."""
+"""Headless chromium for the browser tests (flipbook, explorer page, JupyterLab widget)."""
 
 from __future__ import annotations
 

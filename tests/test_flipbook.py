@@ -228,27 +228,10 @@ def test_clean_svg_drops_the_prolog() -> None:
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """One headless chromium for the module, driven by the system chromedriver (no downloads)."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+    from tests.chromium import chromium
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--disable-component-update",
-                     "--disable-sync", "--no-first-run", "--window-size=1280,1000",
-                     f"--user-data-dir={profile}"]:
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    with pytest.MonkeyPatch.context() as patch:
-        # Explicit binaries, and Selenium Manager told to stay offline: nothing is downloaded.
-        patch.setenv("SE_OFFLINE", "true")
-        driver = webdriver.Chrome(service=Service(executable_path="/usr/bin/chromedriver"),
-                                  options=options)
-        try:
-            yield driver
-        finally:
-            driver.quit()
+    with chromium(tmp_path_factory.mktemp("chromium-profile"), width=1280, height=1000) as driver:
+        yield driver
 
 
 @pytest.fixture(scope="module")
