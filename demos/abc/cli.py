@@ -98,9 +98,9 @@ def cost_part(config: Config, folder: Path) -> list[Link]:
     return [
         Link(f"{prefix}/{plot_path.name}", plot_path.name,
              "time and nodes evaluated against the parameter count, log-log: backprop "
-             "grows like P, finite differences like P^2"),
+             "grows like P, forward mode and finite differences like P^2"),
         Link(f"{prefix}/cost.txt", "cost.txt", "the measured table, slopes and the largest "
-             "difference between the two gradients"),
+             "difference between the methods' gradients"),
     ]
 
 
