@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from .modes import name_scope
 from .value import Value
 
 #: A vector is a list of Values; a matrix is a list of rows, each a list of Values.
@@ -126,3 +127,31 @@ def grad_of(m: Sequence[Sequence[Value]]) -> list[list[float]]:
 def parameters(*blocks: Sequence[Sequence[Value]]) -> list[Value]:
     """Every entry of the given matrices, row by row, as one flat list."""
     return [item for block in blocks for row in block for item in row]
+
+
+def abc_forward(
+    x: Sequence[Value], a: Matrix, b: Matrix, c: Matrix
+) -> tuple[Vector, Vector, Vector, Vector, Vector, Value]:
+    """The A/B/C homework's graph: y = A x, u = sigma(y), v = B x, z = u + v, w = C z, L = ||w||^2.
+
+    Each block of scalar nodes is made in its own scope (y, u, v, z, w, L) and the last node of
+    each entry is labelled ``y[i]``, ``u[i]``, ..., so a drawing groups the scalars back into the
+    vectors of the matrix form. ``demos.abc`` and the explorer's preset both build it here.
+
+    Returns:
+        (y, u, v, z, w, L).
+    """
+    with name_scope("y"):
+        y = label(matvec(a, x), "y")
+    with name_scope("u"):
+        u = label(vmap(Value.sigmoid, y), "u")
+    with name_scope("v"):
+        v = label(matvec(b, x), "v")
+    with name_scope("z"):
+        z = label(vadd(u, v), "z")
+    with name_scope("w"):
+        w = label(matvec(c, z), "w")
+    with name_scope("L"):
+        loss = squared_norm(w)
+    loss.label = "L"
+    return y, u, v, z, w, loss

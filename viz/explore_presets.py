@@ -11,7 +11,7 @@ import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from engine import Value, linalg, name_scope
+from engine import Value, linalg
 
 from .explore_model import GraphFunction, Source, function_source
 from .scopes import Collapse
@@ -86,20 +86,7 @@ def abc_loss(**leaves: Value) -> Value:
         return [[leaves[f"{name}[{i},{j}]"] for j in range(1, k + 1)] for i in range(1, k + 1)]
 
     a, b, c = block("A"), block("B"), block("C")
-    with name_scope("y"):
-        y = linalg.label(linalg.matvec(a, x), "y")
-    with name_scope("u"):
-        u = linalg.label(linalg.vmap(Value.sigmoid, y), "u")
-    with name_scope("v"):
-        v = linalg.label(linalg.matvec(b, x), "v")
-    with name_scope("z"):
-        z = linalg.label(linalg.vadd(u, v), "z")
-    with name_scope("w"):
-        w = linalg.label(linalg.matvec(c, z), "w")
-    with name_scope("L"):
-        loss = linalg.squared_norm(w)
-    loss.label = "L"
-    return loss
+    return linalg.abc_forward(x, a, b, c)[-1]
 
 
 NEURON = Preset("neuron", "The lecture neuron: o = tanh(x1 w1 + x2 w2 + b)", lecture_neuron,

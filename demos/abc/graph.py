@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass
 
 from demos.abc_hand import Mat, Vec
-from engine import Value, linalg, name_scope
+from engine import Value, linalg
 from engine.linalg import Matrix, Vector
 
 
@@ -32,19 +32,7 @@ def build(x: Vector, a: Matrix, b: Matrix, c: Matrix) -> AbcGraph:
     The scopes y, u, v, z, w (and L) let a drawing group the scalar nodes back into the vectors
     of the matrix form; the last node of each entry is labelled ``y[i]``, ``u[i]``, ...
     """
-    with name_scope("y"):
-        y = linalg.label(linalg.matvec(a, x), "y")
-    with name_scope("u"):
-        u = linalg.label(linalg.vmap(Value.sigmoid, y), "u")
-    with name_scope("v"):
-        v = linalg.label(linalg.matvec(b, x), "v")
-    with name_scope("z"):
-        z = linalg.label(linalg.vadd(u, v), "z")
-    with name_scope("w"):
-        w = linalg.label(linalg.matvec(c, z), "w")
-    with name_scope("L"):
-        loss = linalg.squared_norm(w)
-    loss.label = "L"
+    y, u, v, z, w, loss = linalg.abc_forward(x, a, b, c)
     return AbcGraph(x, a, b, c, y, u, v, z, w, loss)
 
 
