@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import struct
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from engine import Value
 
@@ -47,3 +51,18 @@ def two_paths_graph() -> tuple[Value, Value, Value]:
     z = u + v
     z.label = "z"
     return z, a, b
+
+
+@contextmanager
+def running_explorer() -> Iterator[Any]:
+    """``python -m viz serve``'s server on a free port, in a thread; shut down after."""
+    from viz.serve import make_server
+
+    running = make_server(port=0)
+    thread = threading.Thread(target=running.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield running
+    finally:
+        running.shutdown()
+        running.server_close()

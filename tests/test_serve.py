@@ -20,25 +20,19 @@ from typing import Any
 import pytest
 
 from engine import topological_order
-from tests.support import NEURON_POINT
+from tests.support import NEURON_POINT, running_explorer
 from viz import parse_expression
 from viz.explore_model import build
 from viz.explore_presets import ABC
-from viz.serve import MAX_BODY, ExplorerServer, make_server
+from viz.serve import MAX_BODY, ExplorerServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ExplorerServer]:
-    running = make_server(port=0)
-    thread = threading.Thread(target=running.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with running_explorer() as running:
         yield running
-    finally:
-        running.shutdown()
-        running.server_close()
 
 
 class Client:

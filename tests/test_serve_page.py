@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,8 +11,9 @@ from urllib.parse import quote
 import pytest
 
 from engine import topological_order
+from tests.support import running_explorer
 from viz import parse_expression
-from viz.serve import ExplorerServer, make_server
+from viz.serve import ExplorerServer
 
 pytestmark = [pytest.mark.dot, pytest.mark.browser]
 
@@ -22,14 +22,8 @@ WAIT = 30  # seconds; the machine is shared, a page usually answers in well unde
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ExplorerServer]:
-    running = make_server(port=0)
-    thread = threading.Thread(target=running.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with running_explorer() as running:
         yield running
-    finally:
-        running.shutdown()
-        running.server_close()
 
 
 @pytest.fixture(scope="module")
