@@ -21,7 +21,12 @@ from .eager import op_of
 from .symbolic import BATCH, SCALAR, Code, Template, as_code, literal
 from .value import Value
 
-__all__ = ["JitError", "NodePlan", "OpCode", "identifier", "op_code", "plan"]
+__all__ = ["MAX_DEPTH", "JitError", "NodePlan", "OpCode", "identifier", "op_code", "plan"]
+
+#: An inlined expression deeper than this gets a line of its own, and a gradient with more terms
+#: is summed over several lines (``dx = dx + ...``, the same order): Python's parser and
+#: compiler recurse into nested expressions and stop at a few hundred or thousand levels.
+MAX_DEPTH = 40
 
 
 class JitError(ValueError):
@@ -140,6 +145,10 @@ class NodePlan:
         slot: the input position a leaf is read from (None for an op node or a constant).
         reads: the holes its wanted gradients read (``OpCode.reads_when``).
         reads_out: its backward reads its own value (exp, tanh): it needs a name.
+        shape: a number equal for two nodes that the same line of code computes, given the
+            same names: the same op and parameters, the same gradient flow, and parents that
+            are leaves of the same kind or op nodes at the same distance back (how
+            ``codegen_roll`` finds alike blocks).
     """
 
     node: Value
@@ -152,6 +161,7 @@ class NodePlan:
     slot: int | None = None
     reads: frozenset[int] = frozenset()
     reads_out: bool = False
+    shape: int = 0
 
 
 class _Names:
@@ -191,6 +201,7 @@ def plan(order: Sequence[Value], inputs: Sequence[Value], wants_grad: Sequence[b
     take = _Names().take
     records: list[NodePlan] = []
     codes: dict[object, OpCode] = {}
+    shapes: dict[tuple[object, ...], int] = {(False,): 0, (True,): 1}  # the leaves' two
     for i, node in enumerate(order):
         prev = node._prev
         if not prev:
@@ -199,14 +210,17 @@ def plan(order: Sequence[Value], inputs: Sequence[Value], wants_grad: Sequence[b
                 records.append(NodePlan(node, literal(node.data), (), None))
             else:
                 name = take((node.label and identifier(node.label)) or input_names[slot])
-                records.append(NodePlan(node, name, (), None, needs=wants_grad[slot], slot=slot))
+                records.append(NodePlan(node, name, (), None, needs=wants_grad[slot], slot=slot,
+                                        shape=int(wants_grad[slot])))
             continue
         parents = tuple(map(position, prev))
         wanted = []
+        shape: list[object] = [None]
         for p in parents:
             parent = records[p]
             parent.users += 1
             wanted.append(parent.needs)
+            shape.append(-1 - parent.needs if parent.code is None else i - p)
         grad_fn = node._grad_fn
         code = codes.get(grad_fn)  # an op without parameters has one backward function
         if code is None:
@@ -216,12 +230,14 @@ def plan(order: Sequence[Value], inputs: Sequence[Value], wants_grad: Sequence[b
                 codes[grad_fn] = code
         base = identifier(node.label) if node.label else ""
         name = take(base) if base else f"v{i}"
-        record = NodePlan(node, name, parents, code)
+        shape[0] = id(code)  # one OpCode per op and parameters
+        kind = shapes.setdefault(tuple(shape), len(shapes))
         if True in wanted:
-            record.needs = True
-            record.reads = code.reads_when(tuple(wanted))
-            record.reads_out = len(parents) in record.reads
-        records.append(record)
+            reads = code.reads_when(tuple(wanted))
+            records.append(NodePlan(node, name, parents, code, 0, True, True, None, reads,
+                                    len(parents) in reads, kind))
+        else:
+            records.append(NodePlan(node, name, parents, code, shape=kind))
     last = len(order) - 1
     for record in records:
         code = record.code

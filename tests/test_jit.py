@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import Value, codegen, linalg, name_scope, no_grad
+from engine import Value, codegen_emit, linalg, name_scope, no_grad
 from engine.codegen import JitError, generate, identifier
 from engine.graph import topological_order
 from engine.jit import JitMismatchError, jit
@@ -546,7 +546,7 @@ def test_labels_shaped_like_positional_names_never_clash_with_them():
        st.integers(20, 100))
 def test_long_lines_wrap_at_spaces_within_the_width(words, width):
     head = "    d = "
-    lines = codegen._wrapped(head, " ".join(words), width)
+    lines = codegen_emit.wrapped(head, " ".join(words), width)
     if len(head) + len(" ".join(words)) <= width:
         assert lines == [head + " ".join(words)]
         return
