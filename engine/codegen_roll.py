@@ -32,6 +32,10 @@ ROLL_AT_LEAST = 1000
 #: How many of the commonest distances between alike nodes are tried as the block length.
 _CANDIDATES = 8
 
+#: How many first positions of a run are tried as block 0's start (the nodes just before the
+#: first block can match the end of a block, so a run may start a little early).
+_PHASES = 64
+
 _RUN = re.compile(b"\x01+")
 
 
@@ -102,7 +106,7 @@ def find_region(records: Sequence[NodePlan], at_least: int = ROLL_AT_LEAST) -> R
             if stop - first >= at_least:
                 runs.append((stop - first, first, stop, period))
     for _, first, stop, period in sorted(runs, reverse=True):
-        for start in range(first, min(first + period, stop)):
+        for start in range(first, min(first + period, first + _PHASES, stop)):
             count = (stop - start) // period + 1
             if (count - 1) * period < at_least:
                 break
@@ -120,9 +124,6 @@ def _region(records: Sequence[NodePlan], start: int, period: int, count: int,
     ops = sum(1 for record in records[start:start + period] if record.code is not None)
     if end > len(records) - 1 or (count - 1) * ops < at_least:  # the output stays outside
         return None
-    users = [record.users for record in records[start:end]]
-    if any(users[s * period:(s + 1) * period] != users[:period] for s in range(1, count)):
-        return None  # a block whose node is used after the region where block 0's is not
     inside = [0] * period
     for j in range(period):
         record = records[start + j]
@@ -133,6 +134,9 @@ def _region(records: Sequence[NodePlan], start: int, period: int, count: int,
                 if p < start:  # an op node before the block: not a loop over samples
                     return None
                 inside[p - start] += 1
+    users = [record.users for record in records[start:end]]
+    if any(users[s * period:(s + 1) * period] != users[:period] for s in range(1, count)):
+        return None  # a block whose node is used after the region where block 0's is not
     columns: dict[tuple[str, ...], int] = {}
     operands: dict[tuple[int, int], str] = {}
     shared: dict[int, None] = {}
