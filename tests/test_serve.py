@@ -155,7 +155,7 @@ def test_paths_sum_to_the_gradient(client: Client) -> None:
     assert reply["count"] == 3  # a*a twice, a*b once
     assert reply["total"] == reply["grad"] == 2 * 1.5 - 2
     assert math.fsum(path["value"] for path in reply["paths"]) == reply["total"]
-    assert reply["lines"][0].startswith("∂+/∂a = sum over 3 paths")
+    assert reply["lines"][0].startswith("∂f/∂a = sum over 3 paths")  # the root is f
     status, reply = client.post("paths", {**request, "node": "v99"})
     assert status == 400 and "no node 'v99'" in reply["error"]
 

@@ -195,6 +195,7 @@ def test_a_link_opens_its_expression_and_values(browser: Any, server: ExplorerSe
     assert variable(browser, "x", "value").get_attribute("value") == "3"
     assert variable(browser, "y", "value").get_attribute("value") == "-2"
     assert float(part(browser, "output").get_attribute("data-data")) == -3.0
+    assert part(browser, "output").text == "f = -3"  # an unlabelled root is f, as in the flipbook
     assert float(variable(browser, "x", "grad").get_attribute("data-grad")) == -1.0
     share = part(browser, "share").get_attribute("href")
     assert share.endswith("?expr=x*y%2Bx&x=3&y=-2")

@@ -12,15 +12,17 @@ graphs", 1993):
 
 ``layout_cost`` estimates ranks as dot would (longest path from the leaves, each leaf then
 pulled next to its first use, every rank doubled when edges carry labels, as dot does to make room
-for them) and counts both. The limits were measured on a 2-core machine (the table is in the
-issue 18 note); what passes them lays out in seconds.
+for them; with the columns of ``viz.columns``, each edge into a layer passing through a point
+and each neuron's first ops on one rank) and counts both. The limits were measured on a 2-core
+machine (the table is in the issue 18 note); what passes them lays out in seconds.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .names import op_node_name
+from .columns import Columns, port_name
+from .names import in_edge_id, op_node_name
 from .scene import Scene
 
 #: Real plus virtual nodes beyond which positioning takes more than seconds.
@@ -65,9 +67,12 @@ class LayoutCost:
         return None
 
 
-def scene_edges(scene: Scene) -> tuple[list[str], list[tuple[str, str]]]:
-    """The DOT nodes and edges of a scene (values, ops, boxes; one edge per use), in the order
-    ``draw_scene`` emits them, without drawing."""
+def scene_edges(scene: Scene, columns: Columns | None = None
+                ) -> tuple[list[str], list[tuple[str, str]]]:
+    """The DOT nodes and edges of a scene (values, ops, boxes, the ports of ``columns``; one
+    edge per use, two through a port), in the order ``draw_scene`` emits them, without
+    drawing."""
+    entering = columns.entering if columns else {}
     box_names = scene.box_names
     on_drawing = set(scene.drawn)
     nodes: list[str] = []
@@ -82,8 +87,13 @@ def scene_edges(scene: Scene) -> tuple[list[str], list[tuple[str, str]]]:
     nodes += box_names.values()
     seen: set[tuple[str, str]] = set()
     for node in scene.with_op:
-        for parent in node._prev:
+        for slot, parent in enumerate(node._prev):
             if parent not in on_drawing:
+                continue
+            if (node, slot) in entering:
+                port = port_name(in_edge_id(scene.names[node], slot))
+                nodes.append(port)
+                edges += [(scene.names[parent], port), (port, op_node_name(scene.names[node]))]
                 continue
             head = (box_names[scene.boxed[node]] if node in scene.boxed
                     else op_node_name(scene.names[node]))
@@ -96,21 +106,12 @@ def scene_edges(scene: Scene) -> tuple[list[str], list[tuple[str, str]]]:
     return nodes, edges
 
 
-def layout_cost(scene: Scene, labelled: bool) -> LayoutCost:
-    """Predict dot's work for ``scene`` (``labelled``: the edges carry local derivatives)."""
-    nodes, edges = scene_edges(scene)
+def layout_cost(scene: Scene, labelled: bool, columns: Columns | None = None) -> LayoutCost:
+    """Predict dot's work for ``scene`` (``labelled``: the edges carry local derivatives;
+    ``columns``: the rank constraints ``draw_scene`` adds, ``viz.columns.plan_columns``)."""
+    nodes, edges = scene_edges(scene, columns)
     step = 2 if labelled else 1  # dot doubles every rank to give edge labels a rank of their own
-    into: dict[str, list[str]] = {name: [] for name in nodes}
-    out_of: dict[str, list[str]] = {name: [] for name in nodes}
-    for tail, head in edges:
-        into[head].append(tail)
-        out_of[tail].append(head)
-    rank: dict[str, int] = {}
-    for name in _topological(nodes, into, out_of):
-        rank[name] = max((rank[t] + step for t in into[name]), default=0)
-    for name in nodes:  # a leaf sits next to its first use, as dot's network simplex puts it
-        if not into[name] and out_of[name]:
-            rank[name] = min(rank[h] for h in out_of[name]) - step
+    rank = _ranks(scene, nodes, edges, step, columns or Columns())
     between: dict[int, int] = {}
     virtual = 0
     for tail, head in edges:
@@ -121,6 +122,29 @@ def layout_cost(scene: Scene, labelled: bool) -> LayoutCost:
     widths = between.values()
     return LayoutCost(len(nodes), len(edges), virtual, sum(w * w for w in widths),
                       max(widths, default=0))
+
+
+def _ranks(scene: Scene, nodes: list[str], edges: list[tuple[str, str]], step: int,
+           columns: Columns) -> dict[str, int]:
+    """Each DOT node's rank: the longest path from the leaves, the first ops of each neuron
+    (``columns.first_ranks``, dot's ``rank=same``) on one rank, leaves next to their first use."""
+    group = {name: name for name in nodes}
+    for members in columns.first_ranks.values():
+        ops = [op_node_name(scene.names[node]) for node in members]
+        group.update(dict.fromkeys(ops, ops[0]))
+    leaders = list(dict.fromkeys(group.values()))
+    into: dict[str, list[str]] = {name: [] for name in leaders}
+    out_of: dict[str, list[str]] = {name: [] for name in leaders}
+    for tail, head in edges:
+        into[group[head]].append(group[tail])
+        out_of[group[tail]].append(group[head])
+    rank: dict[str, int] = {}
+    for name in _topological(leaders, into, out_of):
+        rank[name] = max((rank[t] + step for t in into[name]), default=0)
+    for name in leaders:  # a leaf sits next to its first use, as dot's network simplex puts it
+        if not into[name] and out_of[name]:
+            rank[name] = min(rank[h] for h in out_of[name]) - step
+    return {name: rank[group[name]] for name in nodes}
 
 
 def _topological(nodes: list[str], into: dict[str, list[str]],

@@ -17,9 +17,10 @@ from typing import Any
 from engine import Value, origin
 
 from . import style
+from .columns import MCLIMIT, Columns, plan_columns, port_name, tip_id
 from .cost import LayoutCost, layout_cost
 from .format import DIGITS, compact, full, record_text
-from .names import describe, op_node_name
+from .names import describe, in_edge_id, op_node_name
 from .paths import chain_rule_paths
 from .scene import DEFAULT_MAX_NODES, Scene, Selection, box_outputs, select_scene
 from .scopes import Collapse, leaf_name, parent_scope, prefixes
@@ -170,7 +171,8 @@ def draw_scene(
     from .render import drawing_class
 
     options = options or DrawOptions()
-    cost, outside_labels = guard_layout(scene, options)
+    columns = plan_columns(scene, options.clusters)
+    cost, outside_labels = guard_layout(scene, options, columns)
     looks = Styling(scene, options.params, focus, options.anomalies)
 
     def grad_of(node: Value) -> float | None:
@@ -188,15 +190,16 @@ def draw_scene(
     sheets = _Clusters(drawing, options.clusters)
     _emit_values(drawing, sheets, scene, looks, options, grad_of, names or {})
     _emit_boxes(sheets, scene, options, grad_of)
-    _emit_edges(drawing, scene, looks, options, "xlabel" if outside_labels else "label")
-    sheets.close()
+    _emit_edges(drawing, sheets, scene, looks, options,
+                "xlabel" if outside_labels else "label", columns)
+    sheets.close(columns, scene.names)
     if scene.boxes:
         # Boxes of a dense layer exchange one edge per pair; merging them into fans keeps dot
         # from routing hundreds of edges around the clusters (only box graphs: it would merge
         # the two edges of a * a too). Every pair of boxes crosses alike, so dot's second
         # crossing pass only shuffles them: without it they stay in reading order.
         drawing.attr(concentrate="true", remincross="false")
-    limits = layout_limits(cost)
+    limits = layout_limits(cost, columns)
     if limits:
         drawing.attr(**limits)
     caption = []
@@ -217,7 +220,8 @@ def draw_scene(
     return drawing
 
 
-def guard_layout(scene: Scene, options: DrawOptions) -> tuple[LayoutCost, bool]:
+def guard_layout(scene: Scene, options: DrawOptions,
+                 columns: Columns | None = None) -> tuple[LayoutCost, bool]:
     """dot's predicted work for ``scene``, and whether its edge labels go outside the layout.
 
     Edge labels double dot's ranks (each label gets a rank of its own); where edges span many
@@ -226,10 +230,11 @@ def guard_layout(scene: Scene, options: DrawOptions) -> tuple[LayoutCost, bool]:
     still take more than seconds is refused at once with a ``ValueError`` saying how to draw
     less.
     """
-    cost = layout_cost(scene, options.show_local)
+    columns = plan_columns(scene, options.clusters) if columns is None else columns
+    cost = layout_cost(scene, options.show_local, columns)
     outside = options.show_local and cost.virtual > XLABEL_FROM
     if outside:
-        cost = layout_cost(scene, labelled=False)
+        cost = layout_cost(scene, labelled=False, columns=columns)
     reason = cost.too_slow()
     if options.guard and reason:
         raise ValueError(
@@ -240,14 +245,17 @@ def guard_layout(scene: Scene, options: DrawOptions) -> tuple[LayoutCost, bool]:
     return cost, outside
 
 
-def layout_limits(cost: LayoutCost) -> dict[str, str]:
+def layout_limits(cost: LayoutCost, columns: Columns | None = None) -> dict[str, str]:
     """Graphviz's own caps on its work for a costly shape: ``nslimit`` bounds the network
     simplex that positions nodes (its iterations, per node), ``mclimit`` the crossing
-    minimisation's passes. Small graphs get none, so their layout is dot's best."""
+    minimisation's passes. Small graphs get none, so their layout is dot's best; a drawing in
+    columns keeps its reading order (``viz.columns.MCLIMIT``)."""
     limits = {}
     if cost.positioned > POSITION_CAP_FROM:
         limits["nslimit"] = "0.5"
-    if cost.crossing_work > CROSSING_CAP_FROM:
+    if columns:
+        limits["mclimit"] = MCLIMIT
+    elif cost.crossing_work > CROSSING_CAP_FROM:
         limits["mclimit"] = "0.3"
     return limits
 
@@ -307,8 +315,8 @@ def _emit_boxes(sheets: _Clusters, scene: Scene, options: DrawOptions, grad_of: 
             **_element_id(box_names[box], options))
 
 
-def _emit_edges(drawing: Any, scene: Scene, looks: Styling, options: DrawOptions,
-                label_key: str) -> None:
+def _emit_edges(drawing: Any, sheets: _Clusters, scene: Scene, looks: Styling,
+                options: DrawOptions, label_key: str, columns: Columns) -> None:
     """Edges parent -> op, one per use, labelled with the local derivative."""
     on_drawing = set(scene.drawn)
     box_names = scene.box_names
@@ -341,13 +349,19 @@ def _emit_edges(drawing: Any, scene: Scene, looks: Styling, options: DrawOptions
                     # label to its own edge says which is which.
                     edge["decorate"] = "true"
             edge.update(looks.edge(node, parent))
-            edge.update(_element_id(in_edge_id(names[node], slot), options))
+            edge_id = in_edge_id(names[node], slot)
+            if (node, slot) in columns.entering:
+                # Into a layer through a point on its first rank (viz.columns): the label and
+                # the id stay on the part outside, the arrow ends the part inside.
+                port = port_name(edge_id)
+                sheets.of(node.scope).node(port, **style.PORT)
+                tip = {k: v for k, v in edge.items() if k not in (label_key, "decorate")}
+                drawing.edge(tail, port, arrowhead="none", **edge,
+                             **_element_id(edge_id, options))
+                drawing.edge(port, head, **tip, **_element_id(tip_id(edge_id), options))
+                continue
+            edge.update(_element_id(edge_id, options))
             drawing.edge(tail, head, **edge)
-
-
-def in_edge_id(value_name: str, slot: int) -> str:
-    """The SVG id of the edge from argument ``slot`` of node ``value_name`` into its op."""
-    return f"{value_name}-in{slot}"
 
 
 def out_edge_id(value_name: str) -> str:
@@ -398,8 +412,18 @@ class _Clusters:
                 self.sheets[path] = sheet
         return self.sheets[scope]
 
-    def close(self) -> None:
-        """Nest every cluster into its parent, deepest first, then into the drawing."""
+    def close(self, columns: Columns, names: Mapping[Value, str]) -> None:
+        """Give each scope's ``columns.first_ranks`` one rank, then nest every cluster into its
+        parent, deepest first, then into the drawing."""
+        for scope, members in columns.first_ranks.items():
+            for rank, nodes in (("same", [op_node_name(names[n]) for n in members]),
+                                ("min", [port_name(in_edge_id(names[n], slot))
+                                         for n, slot in columns.entering if n.scope == scope])):
+                group = type(self.drawing)()
+                group.attr(rank=rank)
+                for name in nodes:
+                    group.node(name)
+                self.of(scope).subgraph(group)
         depth = {path: len(prefixes(path)) for path in self.sheets}
         for path in sorted(self.sheets, key=lambda p: -depth[p]):
             outer = parent_scope(path)

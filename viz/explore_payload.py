@@ -7,6 +7,7 @@ page rewrites the texts of the one laid-out SVG in place.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from engine import Value
@@ -15,7 +16,7 @@ from .dot import in_edge_id
 from .explore_model import ENGINE_LOCK, Built
 from .flipbook_writer import build_book, rule_of
 from .format import compact
-from .names import describe
+from .names import text_names
 from .paths import chain_rule_paths
 from .scene import box_outputs, select_scene
 
@@ -45,8 +46,14 @@ def variables_payload(built: Built) -> list[dict[str, Any]]:
 
 def values_payload(built: Built) -> dict[str, Any]:
     """The numbers of every node (data, grad) and edge (local derivative), keyed by the names
-    the drawing uses, plus the variables: what the page rewrites after a value changes."""
+    the drawing uses, plus the variables: what the page rewrites after a value changes.
+
+    Nodes are named in text as the flipbook and the trace name them (``viz.names.text_names``:
+    ``Neuron 1.3 · tanh``, ``const -1``, an unlabelled root ``f``).
+    """
     with ENGINE_LOCK:
+        steps = build_book(built.root)
+        names = steps.names
         nodes = {built.ids[n]: {"data": number(n.data), "grad": number(n.grad),
                                 "dataText": compact(n.data), "gradText": compact(n.grad)}
                  for n in built.order}
@@ -56,14 +63,14 @@ def values_payload(built: Built) -> dict[str, Any]:
                 for slot, local in enumerate(node.local_grads()):
                     edges[edge_id(built.ids[node], slot)] = {
                         "local": number(local), "text": compact(local),
-                        "hover": edge_rule(node, slot, local)}
-        book = build_book(built.root).book
+                        "hover": edge_rule(node, slot, local, names)}
+        book = steps.book
         _add_boxes(built, nodes, book)
     root = built.root
     return {
         "structure": built.structure,
         "book": book,
-        "root": {"id": built.ids[root], "name": describe(root), "data": number(root.data),
+        "root": {"id": built.ids[root], "name": names[root], "data": number(root.data),
                  "grad": number(root.grad)},
         "nodes": nodes,
         "edges": edges,
@@ -86,18 +93,19 @@ def _add_boxes(built: Built, nodes: dict[str, Any], book: dict[str, Any]) -> Non
                 book["grads"][names[box]] = book["grads"][out]
 
 
-def edge_rule(node: Value, slot: int, local: float) -> str:
+def edge_rule(node: Value, slot: int, local: float, names: Mapping[Value, str]) -> str:
     """What hovering an edge shows: the local derivative written out with its number, then the
-    op's rule (``d tanh(n)/dn = 0.5 · rule: d(tanh x)/dx = 1 - tanh(x)^2``)."""
-    names = [_atom(describe(parent)) for parent in node._prev]
+    op's rule (``d tanh(n)/dn = 0.5 · rule: d(tanh x)/dx = 1 - tanh(x)^2``); the parents by
+    ``names`` (``viz.names.text_names``)."""
+    shown = [_atom(names[parent]) for parent in node._prev]
     op = node._op
-    if len(names) == 2:
-        shown = f"({names[0]} {op} {names[1]})"
+    if len(shown) == 2:
+        formula = f"({shown[0]} {op} {shown[1]})"
     elif op.startswith("**"):
-        shown = f"({names[0]}{op})"
+        formula = f"({shown[0]}{op})"
     else:
-        shown = f"{op}({names[0]})"
-    text = f"d {shown}/d{names[slot]} = {compact(local)}"
+        formula = f"{op}({shown[0]})"
+    text = f"d {formula}/d{shown[slot]} = {compact(local)}"
     rule = rule_of(op)
     return f"{text} · rule: {rule}" if rule else text
 
@@ -116,18 +124,19 @@ def paths_payload(built: Built, node_id: object, limit: int = 24) -> dict[str, A
     """d root / d node as the sum over chain-rule paths, listed up to ``limit`` routes."""
     target = built.node(node_id)
     with ENGINE_LOCK:
+        names = text_names(built.order)
         paths = chain_rule_paths(built.root, target, limit=limit)
         routes = [{"nodes": [built.ids[n] for n in path.nodes],
                    "factors": [number(f) for f in path.factors],
-                   "value": number(path.value), "text": path.text()}
+                   "value": number(path.value), "text": path.text(names=names)}
                   for path in paths.paths]
         return {
             "node": built.ids[target],
-            "name": describe(target),
+            "name": names[target],
             "count": paths.count,
             "listed": len(routes),
             "total": number(paths.total),
             "grad": number(target.grad),
             "paths": routes,
-            "lines": paths.lines(),
+            "lines": paths.lines(names=names),
         }

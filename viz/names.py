@@ -29,6 +29,11 @@ def op_node_name(value_name: str) -> str:
     return f"{value_name}op"
 
 
+def in_edge_id(value_name: str, slot: int) -> str:
+    """The SVG id of the edge from argument ``slot`` of node ``value_name`` into its op."""
+    return f"{value_name}-in{slot}"
+
+
 #: The name of an unlabelled root in text: d f / d x.
 ROOT_NAME = "f"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from engine import Value, topological_order
@@ -34,14 +35,16 @@ class ChainPath:
         """The product of the local derivatives along the route (1.0 for the empty route)."""
         return math.prod(self.factors, start=1.0)
 
-    def text(self, digits: int = 4) -> str:
-        """``"o ← tanh ← + ← a:  0.5 × 1 × -3 = -1.5"``, numbers in ``digits`` digits."""
-        names = [describe(node) for node in self.nodes]
+    def text(self, digits: int = 4, names: Mapping[Value, str] | None = None) -> str:
+        """``"o ← tanh ← + ← a:  0.5 × 1 × -3 = -1.5"``, numbers in ``digits`` digits, nodes
+        by ``names`` (``viz.names.text_names``) or else ``describe``."""
+        named = names or {}
+        shown = [named.get(node) or describe(node) for node in self.nodes]
         for k, (child, slot) in enumerate(zip(self.nodes, self.slots, strict=False)):
             if child._prev.count(child._prev[slot]) > 1:
                 # The same parent used twice (a * a): say which use this route takes.
-                names[k + 1] += f" (arg {slot + 1})"
-        route = " ← ".join(names)
+                shown[k + 1] += f" (arg {slot + 1})"
+        route = " ← ".join(shown)
         if not self.factors:
             return f"{route}:  1 (the node itself)"
         product = " × ".join(compact(f, digits) for f in self.factors)
@@ -77,13 +80,16 @@ class ChainRulePaths:
         """The sum of the listed routes' products; ``total`` when nothing was left out."""
         return math.fsum(path.value for path in self.paths)
 
-    def lines(self, digits: int = 4) -> list[str]:
-        """The paths as text lines: a heading, one line per route, then their sum."""
-        top, bottom = describe(self.root), describe(self.target)
+    def lines(self, digits: int = 4, names: Mapping[Value, str] | None = None) -> list[str]:
+        """The paths as text lines: a heading, one line per route, then their sum; nodes by
+        ``names`` (``viz.names.text_names``) or else ``describe``."""
+        named = names or {}
+        top = named.get(self.root) or describe(self.root)
+        bottom = named.get(self.target) or describe(self.target)
         noun = "path" if self.count == 1 else "paths"
         lines = [f"∂{top}/∂{bottom} = sum over {self.count} {noun} of the product of "
                  "local derivatives"]
-        lines += [f"  {path.text(digits)}" for path in self.paths]
+        lines += [f"  {path.text(digits, names)}" for path in self.paths]
         if self.truncated:
             lines.append(f"  ... {self.count - len(self.paths)} more paths not listed")
         lines.append(f"  sum = {compact(self.total, digits)}")

@@ -28,6 +28,9 @@ ROOT = {"fillcolor": "#fef3c7", "color": "#b45309", "penwidth": "2.5"}
 OP = {"shape": "circle", "style": "filled", "fillcolor": "#f5f5f5", "color": "#666666",
       "fontsize": "10", "margin": "0.02", "width": "0.3"}
 
+#: Where an edge enters a layer's column (``viz.columns``): a point the edge passes through.
+PORT = {"shape": "point", "width": "0", "height": "0", "style": "invis"}
+
 BOX = {"shape": "Mrecord", "style": "filled", "fillcolor": "#ede9fe", "color": "#6d28d9"}
 
 CLUSTER = {"style": "rounded,filled", "color": "#c4c4c4", "fillcolor": "#fafafa",

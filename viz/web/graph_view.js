@@ -70,7 +70,9 @@ export class GraphView {
       if (g) { g.classList.add(c); this.marked.push([g, c]); }
     };
     for (const id of nodeIds || []) { mark(id, cls); mark(id + "op", cls); }
-    for (const id of edgeIds || []) mark(id, cls + "-edge");
+    // An edge into an MLP layer's column is drawn in two parts, the second "<id>-tip"
+    // (viz/columns.py).
+    for (const id of edgeIds || []) { mark(id, cls + "-edge"); mark(id + "-tip", cls + "-edge"); }
   }
 
   /** Outline one node while the reader hovers its name in the text. */
