@@ -49,10 +49,13 @@ class Generated:
             gradients the second ``yield`` returns, in that order.
         nodes: nodes in the recorded graph (leaves included).
         forward_lines: lines computing a node's value (nodes used once inside an expression
-            are written into their user's line).
-        backward_lines: lines of the chain rule, one per node whose gradient is a sum of terms.
+            are written into their user's line; a loop's body counts once).
+        backward_lines: lines of the chain rule, one per node whose gradient is a sum of terms
+            (a loop's body counts once).
         edges: terms in those sums, one per edge that carries a gradient.
         constants: leaves written into the code as numbers.
+        loop: (blocks, nodes per block) of the run of alike blocks written once as a ``for``
+            loop (``codegen_roll``), or None when every node is written out.
         batch: the code is the batch variant (NumPy helpers, ``_where`` for conditionals),
             run on arrays of samples; ``False`` for the scalar code on floats.
     """
@@ -65,6 +68,7 @@ class Generated:
     backward_lines: int
     edges: int
     constants: int
+    loop: tuple[int, int] | None = None
     batch: bool = False
 
     def compile(self) -> Program:
@@ -157,5 +161,6 @@ def generate(
         backward_lines=emit.backward_lines,
         edges=emit.edges,
         constants=sum(1 for r in records if r.code is None and r.slot is None),
+        loop=None if region is None else (region.count, region.period),
         batch=batch,
     )

@@ -110,6 +110,8 @@ def test_the_moons_step_compiles_to_one_loop_each_way_with_eager_numbers():
     source = compiled.source
     assert loops_in(source) == 2
     assert "for _s in _range(" in source and "= _saved[_s]" in source
+    blocks, per_block = compiled.info.loop
+    assert blocks >= 38 and blocks * per_block > compiled.info.nodes * 0.9
     assert len(source.splitlines()) < compiled.info.nodes / 5
     # the same function written out straight has a line or more per neuron and sample
     straight = generate(topological_order(eager), [], [], [], "f", roll_at_least=None)
@@ -137,6 +139,7 @@ def test_small_graphs_stay_straight_by_default():
     compiled = jit(lambda xs: sum(model(x) for x in xs))
     compiled([[0.1 * k, -0.2 * k] for k in range(20)]).backward()
     assert compiled.info.nodes < 1000 and loops_in(compiled.source) == 0
+    assert compiled.info.loop is None
 
 
 def test_a_chain_carried_from_block_to_block_stays_straight():
