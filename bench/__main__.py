@@ -134,9 +134,11 @@ def jit_rows(model: object, points: Sequence[Sequence[float]], labels: Sequence[
     per_step = measure(lambda: workloads.jit_moons_step(compiled, model, points, labels), steps,
                        as_a_loop=True)
     amortized = (first + per_step.median * (steps - 1)) / steps
+    looped = "" if info.loop is None else f", {info.loop[0]} blocks in a loop"
     rows = [
         Row(f"  jit: first call (trace {info.trace_seconds:.2f} s + compile "
-            f"{info.compile_seconds:.2f} s, {info.nodes:,} nodes)", f"{first:.3f} s", "-", "-"),
+            f"{info.compile_seconds:.2f} s, {info.nodes:,} nodes{looped})", f"{first:.3f} s",
+            "-", "-"),
         Row("  jit: moons step, compiled", seconds(per_step), "-", "-"),
     ]
     if theirs is not None:

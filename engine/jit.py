@@ -239,6 +239,7 @@ class JitFunction:
             compile_seconds=done - traced,
             batch=batch,
             aux_values=len(output.aux_values),
+            loop=generated.loop,
         )
         return Entry(program, aux_programs, sorted_leaves.arg_slots, sorted_leaves.captured,
                       parent_slots, captured_parents, output, info, batch, graph_shape)

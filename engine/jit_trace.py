@@ -29,13 +29,17 @@ class TraceInfo:
     Attributes:
         source: the generated Python (forward, then backward), node labels as names.
         nodes: nodes in the recorded graph, leaves included.
-        forward_lines: one per non-leaf node.
-        backward_lines: one per node whose gradient is a sum of terms.
+        forward_lines: lines computing node values (a node used once is written into its
+            user's line; a loop's body counts once).
+        backward_lines: lines of the chain rule, one per node whose gradient is a sum of
+            terms (a loop's body counts once).
         edges: the terms of those sums, one per edge that carries a gradient.
         arguments: argument leaves the graph reads (Values and numbers).
         captured: Values the function reached without being given them (parameters), read by
             reference on every call.
         constants: leaves written into the code as numbers.
+        loop: (blocks, nodes per block) when a run of alike blocks (a loss over samples) is
+            written once as a ``for`` loop; None when the code is straight.
         trace_seconds: running the function eagerly to record the graph.
         compile_seconds: writing the source and ``compile()``-ing it.
         batch: the code is the batch variant, traced for NumPy array arguments.
@@ -54,6 +58,7 @@ class TraceInfo:
     compile_seconds: float
     batch: bool = False
     aux_values: int = 0
+    loop: tuple[int, int] | None = None
 
 
 class Recorder:

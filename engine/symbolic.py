@@ -183,20 +183,27 @@ class Template:
 
     ``fill(operands)`` puts operand k's text where hole k was, parenthesised only if the
     operand binds looser than that place needs; the result binds as the template does (or,
-    when the whole template is one hole, as that operand does).
+    when the whole template is one hole, as that operand does). The text between holes is kept
+    as a ``str.format`` pattern, so a fill is one C-level call however long the rule is.
     """
 
-    __slots__ = ("_hole", "_parts", "batch", "level", "reads")
+    __slots__ = ("_by_key", "_by_place", "_hole", "_places", "batch", "level", "reads")
 
     def __init__(self, code: Code) -> None:
-        self._parts: list[str | tuple[int, int]] = []
+        by_key, by_place = [], []
+        self._places: list[tuple[int, int]] = []  # (hole, level its place needs), in text order
         for k, piece in enumerate(code.text.split(_MARK)):
             if k % 2 == 0:
-                if piece:
-                    self._parts.append(piece)
+                escaped = piece.replace("{", "{{").replace("}", "}}")
+                by_key.append(escaped)
+                by_place.append(escaped)
             else:
                 key, level = piece.split("|")
-                self._parts.append((int(key), int(level)))
+                by_key.append(f"{{{key}}}")
+                by_place.append(f"{{{len(self._places)}}}")
+                self._places.append((int(key), int(level)))
+        self._by_key = "".join(by_key)
+        self._by_place = "".join(by_place)
         self.level = code.level
         self.batch = code.batch
         self.reads = code.reads
@@ -205,33 +212,24 @@ class Template:
     def fill(self, operands: Sequence[Code]) -> Code:
         if self._hole is not None:
             return operands[self._hole]
-        text = "".join([
-            part if isinstance(part, str) else operands[part[0]].embed(part[1])
-            for part in self._parts
-        ])
+        text = self._by_place.format(*[operands[key].embed(level) for key, level in self._places])
         return Code(text, self.level, self.batch)
 
     def fill_texts(self, operands: Sequence[tuple[str, int]]) -> tuple[str, int]:
         """``fill`` for operands given as (text, level) pairs; returns the same pair."""
         if self._hole is not None:
             return operands[self._hole]
-        out = []
-        for part in self._parts:
-            if isinstance(part, str):
-                out.append(part)
-            else:
-                text, level = operands[part[0]]
-                out.append(text if level >= part[1] else f"({text})")
-        return "".join(out), self.level
+        texts = []
+        for key, need in self._places:
+            text, level = operands[key]
+            texts.append(text if level >= need else f"({text})")
+        return self._by_place.format(*texts), self.level
 
     def fill_names(self, names: Sequence[str]) -> str:
         """``fill`` for operands that are names or literals, which need no parentheses."""
         if self._hole is not None:
             return names[self._hole]
-        return "".join([
-            part if isinstance(part, str) else names[part[0]]
-            for part in self._parts
-        ])
+        return self._by_key.format(*names)
 
 
 class FloatMath:

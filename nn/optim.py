@@ -34,14 +34,19 @@ class SGD:
         self.velocity = [0.0] * len(self.params)
 
     def step(self) -> None:
-        """Apply one update from the parameters' current ``.grad``."""
+        """Apply one update from the parameters' current ``.grad``; a parameter whose grad is
+        None (``p.grad = None``, torch's way of saying "no gradient") is left alone, velocity
+        included, as torch.optim.SGD leaves it."""
         lr, momentum = self.lr, self.momentum
         if momentum == 0.0:
             for p in self.params:
-                p.data -= lr * p.grad
+                if p.grad is not None:
+                    p.data -= lr * p.grad
             return
         velocity = self.velocity
         for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
             v = momentum * velocity[i] + p.grad
             velocity[i] = v
             p.data -= lr * v

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import itertools
 import math
 import random
 
@@ -10,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import Value, linalg, name_scope, no_grad
+from engine import Value, codegen_emit, linalg, name_scope, no_grad
 from engine.codegen import JitError, generate, identifier
 from engine.graph import topological_order
 from engine.jit import JitMismatchError, jit
@@ -522,6 +523,41 @@ def test_names_are_sanitised_and_unique():
     assigned = [line.split(" = ")[0].strip() for line in generated.source.splitlines()
                 if " = " in line and not line.strip().startswith("#")]
     assert len(assigned) == len(set(assigned))
+
+
+def test_labels_shaped_like_positional_names_never_clash_with_them():
+    # Unlabelled nodes are named v<position> (dv<position> for their gradient) without a
+    # lookup, so labels of that shape must step aside rather than shadow one of them.
+    v1, dv3 = Value(0.5, label="v1"), Value(-2.0, label="dv3")
+    out = ((v1 * dv3).tanh() + v1) * (dv3 * Value(1.5)).exp()
+    order = topological_order(out)
+    generated = generate(order, [v1, dv3], [True, True], ["a", "b"], "f")
+    run = generated.compile()([0.5, -2.0])
+    assert next(run) == out.data
+    out.backward()
+    assert next(run) == (v1.grad, dv3.grad)
+    assigned = [line.split(" = ")[0].strip() for line in generated.source.splitlines()
+                if " = " in line and not line.strip().startswith("#")]
+    assert len(assigned) == len(set(assigned))
+    assert "    v1_2 = _inputs[0]  # v1" in generated.source.splitlines()
+
+
+@given(st.lists(st.text("ab1_*+", min_size=1, max_size=30), min_size=1, max_size=60),
+       st.integers(20, 100))
+def test_long_lines_wrap_at_spaces_within_the_width(words, width):
+    head = "    d = "
+    lines = codegen_emit.wrapped(head, " ".join(words), width)
+    if len(head) + len(" ".join(words)) <= width:
+        assert lines == [head + " ".join(words)]
+        return
+    assert lines[0] == head + "(" and lines[-1] == "    )"
+    body = lines[1:-1]
+    assert all(line.startswith(" " * 8) for line in body)
+    assert all(len(line) <= width or " " not in line.strip() for line in body)
+    assert " ".join(line.strip() for line in body).split() == " ".join(words).split()
+    # greedy: no line could have taken the next line's first word
+    for line, after in itertools.pairwise(body):
+        assert len(line) + 1 + len(after.split()[0]) > width
 
 
 # --- batches: NumPy arrays in place of numbers ---------------------------------------------------

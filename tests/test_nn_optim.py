@@ -36,6 +36,32 @@ def test_sgd_matches_torch_over_steps(momentum: float) -> None:
     assert [p.data for p in ours] == pytest.approx([t.item() for t in theirs], rel=1e-12)
 
 
+@pytest.mark.torch
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_a_grad_of_none_is_skipped_as_torch_skips_it(momentum: float) -> None:
+    import torch
+
+    start = [0.3, -1.2, 0.7]
+    ours = [Value(x) for x in start]
+    theirs = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in start]
+    opt = SGD(ours, lr=0.05, momentum=momentum)
+    reference = torch.optim.SGD(theirs, lr=0.05, momentum=momentum)
+    for step in range(5):
+        opt.zero_grad()
+        _loss(ours).backward()
+        reference.zero_grad()
+        a, b, c = theirs
+        ((a * b - 1.5) ** 2 + torch.tanh(b + c) * a + c**2 * 0.5).backward()
+        skipped = step % len(start)  # one parameter a step has no gradient
+        ours[skipped].grad = None
+        theirs[skipped].grad = None
+        held = ours[skipped].data
+        opt.step()
+        reference.step()
+        assert ours[skipped].data == held
+    assert [p.data for p in ours] == pytest.approx([t.item() for t in theirs], rel=1e-12)
+
+
 def test_plain_sgd_is_micrograds_update() -> None:
     p = Value(2.0)
     p.grad = 0.5
