@@ -50,15 +50,9 @@ def explore(source: str | GraphFunction | Preset, /, **values: float) -> Any:
 @functools.cache
 def explorer_class() -> type:
     """The widget class, built on first use: anywidget is an optional dependency."""
-    try:
-        import anywidget
-        import traitlets
-    except ImportError as error:
-        raise ImportError(
-            "viz.explore needs anywidget and ipywidgets: pip install 'glassgrad[notebook]'"
-        ) from error
+    widget_base, traitlets = _widget_modules()
 
-    class Explorer(anywidget.AnyWidget):
+    class Explorer(widget_base):  # type: ignore[valid-type,misc]  # AnyWidget, imported late
         """The live explorer in a notebook; see ``viz.explore``."""
 
         _esm = widget_module()
@@ -71,22 +65,7 @@ def explorer_class() -> type:
         presets: Any = traitlets.List().tag(sync=True)
 
         def __init__(self, source: Any, values: Mapping[str, float]) -> None:
-            extra: list[Preset] = []
-            if isinstance(source, Preset):
-                start: dict[str, Any] = {"preset": source.key}
-                if source.key not in ("neuron", "abc"):
-                    extra.append(source)
-            elif isinstance(source, str):
-                start = {"expr": source}
-            elif callable(source):
-                name = getattr(source, "__name__", "function")
-                extra.append(Preset(FUNCTION_KEY, f"{name} (your function)", source,
-                                    dict(values)))
-                start = {"preset": FUNCTION_KEY}
-            else:
-                raise TypeError(
-                    f"explore needs an expression, a function or a Preset, got {source!r:.60}"
-                )
+            start, extra = _first_request(source, values)
             super().__init__()
             self._api = ExplorerAPI(extra)
             self._source: dict[str, Any] = start
@@ -135,16 +114,9 @@ def explorer_class() -> type:
                 return status, reply
             self.error = ""
             if route in ("graph", "values"):
-                source = {k: body[k] for k in ("expr", "preset") if body.get(k)}
-                state = reply["state"] if route == "graph" else reply
                 self._quiet = True
                 try:
-                    self._source = source
-                    self.expr = str(body.get("expr") or "")
-                    self.values = {v["name"]: v["value"] for v in state["variables"]}
-                    if route == "graph":
-                        self.graph = reply
-                    self.state = state
+                    _show(self, route, body, reply)
                 finally:
                     self._quiet = False
             return status, reply
@@ -175,4 +147,45 @@ def explorer_class() -> type:
                 raise ExpressionError(reply["error"])
 
     return Explorer
+
+
+def _widget_modules() -> tuple[Any, Any]:
+    """``anywidget.AnyWidget`` and ``traitlets``, imported on first use (the ``notebook`` extra
+    installs them)."""
+    try:
+        import anywidget
+        import traitlets
+    except ImportError as error:
+        raise ImportError(
+            "viz.explore needs anywidget and ipywidgets: pip install 'glassgrad[notebook]'"
+        ) from error
+    return anywidget.AnyWidget, traitlets
+
+
+def _first_request(source: object, values: Mapping[str, float]) -> tuple[dict[str, Any],
+                                                                         list[Preset]]:
+    """The widget's first request for ``explore``'s ``source`` (an expression, a function or a
+    preset), and the presets it adds to the built-in ones."""
+    if isinstance(source, Preset):
+        extra = [] if source.key in ("neuron", "abc") else [source]
+        return {"preset": source.key}, extra
+    if isinstance(source, str):
+        return {"expr": source}, []
+    if callable(source):
+        name = getattr(source, "__name__", "function")
+        preset = Preset(FUNCTION_KEY, f"{name} (your function)", source, dict(values))
+        return {"preset": FUNCTION_KEY}, [preset]
+    raise TypeError(f"explore needs an expression, a function or a Preset, got {source!r:.60}")
+
+
+def _show(widget: Any, route: str, body: Mapping[str, Any], reply: Mapping[str, Any]) -> None:
+    """Put a ``graph`` or ``values`` reply into the widget's traitlets (its source, expression,
+    values, drawing and numbers), which the page follows."""
+    state = reply["state"] if route == "graph" else reply
+    widget._source = {k: body[k] for k in ("expr", "preset") if body.get(k)}
+    widget.expr = str(body.get("expr") or "")
+    widget.values = {v["name"]: v["value"] for v in state["variables"]}
+    if route == "graph":
+        widget.graph = reply
+    widget.state = state
 
