@@ -1,20 +1,25 @@
 """How long Graphviz's dot will take to lay a scene out, predicted from its shape before dot runs.
 
 dot's time is not its node count: the lecture's 4-sample loss (about 1400 drawn nodes) lays out in
-a fraction of a second, while a sum of 60 products of the same two leaves (about 240) takes
-minutes. Two of its phases grow with the shape (Gansner et al., "A technique for drawing directed
-graphs", 1993):
+a fraction of a second, while a sum of 150 products of the same two leaves (about 600) takes
+13 s, and did take minutes before ``viz.dot.layout_limits`` capped dot's own passes. Three of its
+phases grow with the shape (Gansner et al., "A technique for drawing directed graphs", 1993):
 
 * positioning: every edge that spans k ranks becomes a chain of k - 1 virtual nodes, and the
   network simplex that places nodes grows faster than linearly in real plus virtual nodes;
 * crossing minimisation: each sweep reorders every rank against its neighbour, its work about
-  the square of the edges between two neighbouring ranks.
+  the square of the edges between two neighbouring ranks;
+* ranks themselves: a chain of n tanh lays out in a time that grows like the square of its 2n
+  ranks (1000 tanh 1.2 s, 2000 tanh 3.9 s, 3000 tanh 8.6 s, 5000 over a minute).
 
 ``layout_cost`` estimates ranks as dot would (longest path from the leaves, each leaf then
 pulled next to its first use, every rank doubled when edges carry labels, as dot does to make room
 for them; with the columns of ``viz.columns``, each edge into a layer passing through a point
-and each neuron's first ops on one rank) and counts both. The limits were measured on a 2-core
-machine (the table is in the issue 18 note); what passes them lays out in seconds.
+and each neuron's first ops on one rank) and counts all three. The limits were measured on a
+quiet 2-core machine (the table is in the issue 18 note): what passes them lays out in at most
+about 8 s (a sum of 120 products 6.4 s, micrograd's MLP(2, [20, 20, 1]) 5.9 s, a chain of 2499
+tanh about 6 s), what fails them would take 9 s or more (a sum of 130, MLP(2, [22, 22, 1])
+9.8 s, a chain of 3000), except A/B/C at K = 16 (5.5 s), refused for its crossing work.
 """
 
 from __future__ import annotations
@@ -26,10 +31,13 @@ from .names import in_edge_id, op_node_name
 from .scene import Scene
 
 #: Real plus virtual nodes beyond which positioning takes more than seconds.
-MAX_POSITIONED = 6000
+MAX_POSITIONED = 15_000
 
 #: Edges between neighbouring ranks, squared and summed, beyond which crossing minimisation does.
-MAX_CROSSING_WORK = 600_000
+MAX_CROSSING_WORK = 4_000_000
+
+#: Ranks beyond which placing them does: a long chain's time grows with the square of its ranks.
+MAX_RANKS = 5000
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,7 @@ class LayoutCost:
         virtual: the virtual nodes of edges that span more than one rank.
         crossing_work: the sum over neighbouring ranks of (edges between them) squared.
         widest: the most edges between two neighbouring ranks.
+        ranks: how many ranks the layout has.
     """
 
     nodes: int
@@ -49,6 +58,7 @@ class LayoutCost:
     virtual: int
     crossing_work: int
     widest: int
+    ranks: int = 0
 
     @property
     def positioned(self) -> int:
@@ -59,11 +69,16 @@ class LayoutCost:
         """Why dot would take too long, or None when the scene lays out in seconds."""
         if self.positioned > MAX_POSITIONED:
             return (f"its {self.edges} edges span so many ranks that dot would place "
-                    f"{self.positioned} nodes (limit {MAX_POSITIONED}), which takes minutes")
+                    f"{self.positioned} nodes (limit {MAX_POSITIONED}), which takes it tens of "
+                    "seconds or more")
         if self.crossing_work > MAX_CROSSING_WORK:
             return (f"up to {self.widest} edges run between two neighbouring ranks (crossing "
                     f"work {self.crossing_work}, limit {MAX_CROSSING_WORK}), which dot needs "
-                    "minutes to untangle")
+                    "tens of seconds or more to untangle")
+        if self.ranks > MAX_RANKS:
+            return (f"its longest path runs through {self.ranks} ranks (limit {MAX_RANKS}), and "
+                    "dot's time grows with their square (4000 ranks take seconds, 8000 most of "
+                    "a minute)")
         return None
 
 
@@ -120,8 +135,9 @@ def layout_cost(scene: Scene, labelled: bool, columns: Columns | None = None) ->
         for r in range(low, high):
             between[r] = between.get(r, 0) + 1
     widths = between.values()
+    span = max(rank.values(), default=0) - min(rank.values(), default=0) + 1
     return LayoutCost(len(nodes), len(edges), virtual, sum(w * w for w in widths),
-                      max(widths, default=0))
+                      max(widths, default=0), span)
 
 
 def _ranks(scene: Scene, nodes: list[str], edges: list[tuple[str, str]], step: int,
