@@ -419,6 +419,7 @@ def test_the_big_flipbook_steps_to_the_engine_grads_and_follows_its_node(
     total = len(page_payload(path.read_text(encoding="utf-8"))["book"]["steps"])
     assert total == 66
     positions = None
+    tips_marked = 0
     for k in range(1, total + 1):
         browser.find_element("css selector", ".gg-next").click()
         # The current node is inside the scrolled frame and inside the window.
@@ -429,6 +430,14 @@ def test_the_big_flipbook_steps_to_the_engine_grads_and_follows_its_node(
             return [box.left >= view.left, box.right <= view.right, box.top >= view.top,
                     box.bottom <= view.bottom, box.bottom <= window.innerHeight];""")
         assert all(inside), (k, inside)
+        # An edge into a layer is drawn in two parts (viz.columns): both are orange, or neither.
+        halves = browser.execute_script("""
+            const on = (id) => { const g = document.getElementById(id);
+                                 return g ? g.classList.contains('gg-focus-edge') : null; };
+            return Array.from(document.querySelectorAll('.gg-frame g.edge[id$="-tip"]'))
+                .map(g => [on(g.id.slice(0, -4)), on(g.id)]);""")
+        assert all(outside == inside for outside, inside in halves), k
+        tips_marked += sum(1 for _, inside in halves if inside)
         if k in (1, total):  # no node moves: the one SVG is only written into
             now = browser.execute_script(
                 "return Array.from(document.querySelectorAll('.gg-frame g.node'))"
@@ -436,6 +445,7 @@ def test_the_big_flipbook_steps_to_the_engine_grads_and_follows_its_node(
             positions = positions or now
             assert now == positions
     assert counter(browser) == f"step {total} / {total}"
+    assert tips_marked == 2 * 4 + 4 * 4 + 4 * 1  # each edge into a layer, at its product's step
     for label, grad in grads.items():
         assert float(shown_grad(browser, label)[1]) == grad  # every digit
     # Leaves in reading order: the inputs, then the parameters by layer and neuron.
