@@ -172,6 +172,47 @@ def test_hovering_an_edge_shows_its_rule_and_number(browser: Any, server: Explor
     assert n_id
 
 
+def layered(x: Any, w: Any) -> Any:
+    """One neuron in a layer, scoped as ``nn`` scopes it: drawn in columns (viz.columns)."""
+    from engine import name_scope
+
+    with name_scope("Layer 1"), name_scope("Neuron 1.1"):
+        return (w * x).tanh()
+
+
+def test_hovering_either_part_of_an_edge_into_a_layer_shows_its_rule(browser: Any) -> None:
+    import threading
+
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    from viz.explore_presets import Preset
+    from viz.serve import make_server
+
+    running = make_server(port=0, presets=[Preset("layered", "a layer", layered,
+                                                  {"x": 0.5, "w": 2.0})])
+    threading.Thread(target=running.serve_forever, daemon=True).start()
+    try:
+        open_page(browser, running, "?preset=layered")
+        tips = browser.execute_script(
+            "return Array.from(document.querySelectorAll('.gg-graph g.edge[id$=\"-tip\"]'))"
+            ".map(g => g.id)")
+        assert sorted(tips) == ["v2-in0-tip", "v2-in1-tip"]  # w and x come from outside
+        for tip, rule in zip(sorted(tips), ["d (w * x)/dw = 0.5", "d (w * x)/dx = 2"],
+                             strict=True):
+            edge = tip[:-4]
+            for part_id in (edge, tip):
+                browser.execute_script("document.querySelector('.gg-ex-edge').textContent = ''")
+                ActionChains(browser).move_to_element(browser.find_element(
+                    "css selector", f"g.edge[id='{part_id}'] path")).perform()
+                info = part(browser, "edge")
+                wait(browser, lambda d, edge=edge, rule=rule, info=info: info.get_attribute(
+                    "data-edge") == edge and info.text.startswith(rule))
+                assert "rule: d(a b)/da = b" in info.text
+    finally:
+        running.shutdown()
+        running.server_close()
+
+
 def test_clicking_a_node_writes_its_gradient_as_a_path_sum(
         browser: Any, server: ExplorerServer) -> None:
     open_page(browser, server, "?expr=a*a%20%2B%20a*b&a=1.5&b=-2")

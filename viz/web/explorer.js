@@ -203,9 +203,11 @@ export function createExplorer(root, backend, options = {}) {
 
   function onHover(event) {
     const g = event.target.closest && event.target.closest("g.edge");
-    if (!g || !state || !state.edges[g.id]) return;
-    parts.edge.textContent = state.edges[g.id].hover;
-    parts.edge.dataset.edge = g.id;
+    // An edge into an MLP layer is drawn in two parts; the arrow's is "<id>-tip".
+    const id = g && (g.id.endsWith("-tip") ? g.id.slice(0, -4) : g.id);
+    if (!g || !state || !state.edges[id]) return;
+    parts.edge.textContent = state.edges[id].hover;
+    parts.edge.dataset.edge = id;
   }
 
   function onClick(event) {
