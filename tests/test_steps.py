@@ -78,7 +78,9 @@ def test_steps_leave_exactly_the_gradients_of_backward(graph: tuple[Value, list[
     assert len(steps) == sum(1 for node in order if node._prev)
 
 
-SELECTING_OR_DIVIDING = {ops.RELU, ops.LOG, ops.MAXIMUM, ops.MINIMUM, ops.CLAMP}
+#: Ops whose backward is not local * upstream as one product: relu and max/min/clamp select
+#: the upstream gradient, log and div divide it (g / x, g / b, as torch does).
+SELECTING_OR_DIVIDING = {ops.RELU, ops.LOG, ops.DIV, ops.MAXIMUM, ops.MINIMUM, ops.CLAMP}
 
 
 @settings(max_examples=100, deadline=None)
@@ -101,7 +103,7 @@ def test_each_record_holds_the_chain_rule_arithmetic(graph: tuple[Value, list[Va
         found = eager.op_of(step.node._grad_fn)
         for update in step.updates:
             # What the op's backward function gives; for the ops that multiply, that is
-            # local * upstream exactly (relu selects the upstream gradient, log divides by x).
+            # local * upstream exactly.
             assert bits(update.contribution) == bits(gains[update.position])
             if found is not None and found[0] not in SELECTING_OR_DIVIDING:
                 assert bits(update.contribution) == bits(update.local * step.upstream)
