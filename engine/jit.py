@@ -1,4 +1,4 @@
-"""engine.jit: record a function's graph once, then replay it as generated straight-line Python."""
+"""engine.jit: record a function's graph once, then replay it as generated Python."""
 
 from __future__ import annotations
 
@@ -258,11 +258,12 @@ def jit(fn: None = None, *, check: bool = False, static_argnames: str | Iterable
 def jit(fn: Callable[..., Any] | None = None, *, check: bool = False,
         static_argnames: str | Iterable[str] = ()
         ) -> JitFunction | Callable[[Callable[..., Any]], JitFunction]:
-    """Compile ``fn`` (Values in, one Value out) into straight-line Python, as ``jax.jit``.
+    """Compile ``fn`` (Values in, one Value out) into generated Python, as ``jax.jit``.
 
     The first call with a given argument structure runs ``fn`` on Values and records its graph;
-    the graph is written out as Python source (one line per node forward, one per edge backward,
-    the engine's own formulas, readable in ``.source``) and compiled once. Later calls with the
+    the graph is written out as Python source (one line per node forward, one sum per node
+    backward, the engine's own formulas, readable in ``.source``; a loss over samples as one
+    loop over them, ``engine.codegen_roll``) and compiled once. Later calls with the
     same structure run that code on the current data. The result is a single Value whose
     parents are the argument Values and the Values ``fn`` captured (a model's parameters, read
     by reference, so ``p.data -= lr * p.grad`` between calls is seen); ``.backward()`` on it,

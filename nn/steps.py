@@ -37,8 +37,9 @@ class CompiledStep:
     """A step like ``eager_step`` whose forward and loss are compiled once by ``engine.jit``.
 
     The first call records the batch's graph (forward of each input, then the loss) and turns it
-    into straight-line Python; later calls with batches of the same shape replay that code with
-    the current parameters, and ``backward()`` fills exactly the gradients the eager graph gives.
+    into Python (one loop over the samples for a big batch); later calls with batches of the
+    same shape replay that code with the current parameters, and ``backward()`` fills exactly
+    the gradients the eager graph gives.
     A batch of another size traces once more. Python branches on ``.data`` inside the model or
     loss would be frozen at the first trace (see ``engine.jit``); nn's layers and losses have
     none. Use one instance per training run: ``TrainOptions(step=CompiledStep())``.
