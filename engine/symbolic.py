@@ -179,15 +179,15 @@ def as_code(x: Operand, batch: bool) -> Code:
 
 
 class Template:
-    """An expression with numbered holes, from a rule read once; ``fill`` makes it for a node.
+    """An expression with numbered holes, from a rule read once, filled in for each node.
 
-    ``fill(operands)`` puts operand k's text where hole k was, parenthesised only if the
-    operand binds looser than that place needs; the result binds as the template does (or,
-    when the whole template is one hole, as that operand does). The text between holes is kept
-    as a ``str.format`` pattern, so a fill is one C-level call however long the rule is.
+    A fill puts operand k's text where hole k was, parenthesised only if the operand binds
+    looser than that place needs; the result binds as the template does (or, when the whole
+    template is one hole, as that operand does). The text between holes is kept as a
+    ``str.format`` pattern, so a fill is one C-level call however long the rule is.
     """
 
-    __slots__ = ("_by_key", "_by_place", "_hole", "_places", "batch", "level", "reads")
+    __slots__ = ("_by_key", "_by_place", "_hole", "_places", "level", "reads")
 
     def __init__(self, code: Code) -> None:
         by_key, by_place = [], []
@@ -205,18 +205,11 @@ class Template:
         self._by_key = "".join(by_key)
         self._by_place = "".join(by_place)
         self.level = code.level
-        self.batch = code.batch
         self.reads = code.reads
         self._hole = code.key if isinstance(code, _Hole) else None
 
-    def fill(self, operands: Sequence[Code]) -> Code:
-        if self._hole is not None:
-            return operands[self._hole]
-        text = self._by_place.format(*[operands[key].embed(level) for key, level in self._places])
-        return Code(text, self.level, self.batch)
-
     def fill_texts(self, operands: Sequence[tuple[str, int]]) -> tuple[str, int]:
-        """``fill`` for operands given as (text, level) pairs; returns the same pair."""
+        """The template filled with operands given as (text, level) pairs; returns the same."""
         if self._hole is not None:
             return operands[self._hole]
         texts = []
@@ -226,7 +219,7 @@ class Template:
         return self._by_place.format(*texts), self.level
 
     def fill_names(self, names: Sequence[str]) -> str:
-        """``fill`` for operands that are names or literals, which need no parentheses."""
+        """The template filled with names or literals, which need no parentheses."""
         if self._hole is not None:
             return names[self._hole]
         return self._by_key.format(*names)
