@@ -256,10 +256,14 @@ class Emitter:
             if records[i].code is not None:
                 terms[i] = [first[i - start]] if i - start in first else None
                 self.bare[i] = False
-        names = [record.name for record in records]
+        names = self.names
+        for j in region.exported:  # inside the body, block 0's names (as in _forward_loop)
+            names[start + j] = records[start + j].name
         leaf_terms: dict[int, list[str]] = {p: [f"d{records[p].name}"] for p in region.shared}
         edges = self._backward(start + region.period - 1, start - 1, names, region.operands,
                                leaf_terms)
+        for k, j in enumerate(region.exported):
+            names[start + j] = f"_out{k}[0]"
         self.edges += edges * (region.count - 1)
         for p in region.shared:
             self.settle(p, leaf_terms[p])
