@@ -17,6 +17,14 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 NEURON_POINT = {"x1": 2.0, "x2": 0.0, "w1": -3.0, "w2": 1.0, "b": 6.8813735870195432}
 
 
+def bits(x: object) -> bytes:
+    """A float's 8 bytes, a NumPy array's buffer: equal bits, not merely equal values (tells
+    0.0 from -0.0, and one nan from another)."""
+    if isinstance(x, float):
+        return struct.pack("<d", x)
+    return x.tobytes()  # type: ignore[attr-defined,no-any-return]
+
+
 def png_size(path: Path) -> tuple[int, int]:
     """Width and height from a PNG's IHDR chunk, after checking the signature."""
     data = path.read_bytes()

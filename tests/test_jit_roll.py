@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import contextlib
 import random
-import struct
 
 import pytest
 from hypothesis import given, settings
@@ -15,13 +14,7 @@ from engine import Value, jit, topological_order
 from engine.codegen import generate
 from nn import MLP, make_moons
 from tests import random_programs
-
-
-def bits(x: object) -> object:
-    """A number's exact bits (so -0.0 and nan compare as what they are), an array's too."""
-    if isinstance(x, float):
-        return struct.pack("<d", x)
-    return x.tobytes()  # type: ignore[attr-defined]
+from tests.support import bits
 
 
 def batch_loss(program, params, samples):

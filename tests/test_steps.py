@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import struct
 from collections.abc import Callable
 
 import pytest
@@ -11,13 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import BackwardStep, Value, backward_steps, eager, ops, topological_order
-from tests.support import neuron, two_paths_graph
-
-
-def bits(x: float) -> bytes:
-    """The float's 8 bytes: equal bits, not merely equal values (tells 0.0 from -0.0)."""
-    return struct.pack("<d", x)
-
+from tests.support import bits, neuron, two_paths_graph
 
 # Ops the random graphs draw from; each keeps values finite for inputs in [-3, 3] and the
 # smooth ones keep outputs in a small range, so deep graphs neither overflow nor go nan.
